@@ -1,0 +1,11 @@
+from .estate import AllocationRule as AllocationRule
+from .estate import Estate as Estate
+from .estate import Party as Party
+from .estate import Unit as Unit
+from .estate import UnitParty as UnitParty
+from .ledger import Adjustment as Adjustment
+from .ledger import Allocation as Allocation
+from .ledger import Charge as Charge
+from .ledger import ChargeItem as ChargeItem
+from .ledger import IssuedChargeError as IssuedChargeError
+from .ledger import Payment as Payment

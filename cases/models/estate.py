@@ -1,0 +1,212 @@
+"""Estates with their collection policy, units, and the parties liable for them."""
+
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+MAX_LATE_FEE_DAILY_RATE = Decimal("0.01")
+
+
+class AllocationRule(models.TextChoices):
+    # Civil Code arts. 560/561: oldest debt first unless agreed otherwise.
+    OLDEST_FIRST = "oldest_first", _("Oldest due date first")
+    NEWEST_FIRST = "newest_first", _("Newest due date first")
+
+
+class Estate(models.Model):
+    """An estate (小区/项目) and the contract terms that drive collection."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    company_name = models.CharField(_("property-management company"), max_length=200)
+    office_address = models.CharField(_("management office address"), max_length=300, blank=True)
+    office_phone = models.CharField(_("management office phone"), max_length=40, blank=True)
+    city = models.CharField(_("city"), max_length=60, blank=True)
+
+    late_fee_daily_rate = models.DecimalField(
+        _("late-fee daily rate"),
+        max_digits=7,
+        decimal_places=6,
+        default=Decimal("0.001"),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(MAX_LATE_FEE_DAILY_RATE)],
+        help_text=_("Per day on overdue principal, e.g. 0.001 = 1‰. 0 when the contract has none."),
+    )
+    grace_days = models.PositiveSmallIntegerField(
+        _("grace days"), default=0, help_text=_("Days after the due date before late fees accrue.")
+    )
+    allocation_rule = models.CharField(
+        _("payment allocation rule"),
+        max_length=20,
+        choices=AllocationRule.choices,
+        default=AllocationRule.OLDEST_FIRST,
+    )
+    lawyer_letter_threshold = models.DecimalField(
+        _("lawyer-letter threshold (CNY)"), max_digits=12, decimal_places=2, default=Decimal(5000)
+    )
+    lawyer_letter_threshold_vacant = models.DecimalField(
+        _("lawyer-letter threshold for vacant units (CNY)"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal(3000),
+    )
+    lawyer_letter_age_days = models.PositiveIntegerField(
+        _("lawyer letter after days overdue"), default=365
+    )
+    reminder_interval_days = models.PositiveSmallIntegerField(
+        _("days between reminders"), default=14
+    )
+    demand_deadline_days = models.PositiveSmallIntegerField(
+        _("demand-letter deadline (days)"), default=15
+    )
+    demand_min_contacts = models.PositiveSmallIntegerField(
+        _("documented contacts needed before a demand letter"), default=2
+    )
+    demand_min_channels = models.PositiveSmallIntegerField(
+        _("distinct channels needed before a demand letter"), default=2
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("estate")
+        verbose_name_plural = _("estates")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(late_fee_daily_rate__gte=0)
+                & models.Q(late_fee_daily_rate__lte=MAX_LATE_FEE_DAILY_RATE),
+                name="estate_late_fee_rate_0_to_1pct",
+                violation_error_message=_("The late-fee daily rate must be between 0 and 0.01."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(lawyer_letter_threshold__gte=0)
+                & models.Q(lawyer_letter_threshold_vacant__gte=0),
+                name="estate_thresholds_not_negative",
+                violation_error_message=_("Escalation thresholds cannot be negative."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def lawyer_letter_threshold_for(self, segment: str) -> Decimal:
+        if segment == Unit.Segment.VACANT:
+            return self.lawyer_letter_threshold_vacant
+        return self.lawyer_letter_threshold
+
+
+class Unit(models.Model):
+    """A unit (房屋/单元) of an estate."""
+
+    class Segment(models.TextChoices):
+        OCCUPIED = "occupied", _("Occupied")
+        VACANT = "vacant", _("Vacant (unfurnished, unoccupied)")
+        SHOP = "shop", _("Shop")
+        VILLA = "villa", _("Villa")
+
+    estate = models.ForeignKey(
+        Estate, on_delete=models.PROTECT, related_name="units", verbose_name=_("estate")
+    )
+    building = models.CharField(_("building"), max_length=20)
+    number = models.CharField(_("unit number"), max_length=20)
+    area = models.DecimalField(
+        _("floor area (m²)"), max_digits=9, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    segment = models.CharField(
+        _("segment"), max_length=10, choices=Segment.choices, default=Segment.OCCUPIED
+    )
+    parties = models.ManyToManyField(
+        "Party", through="UnitParty", related_name="units", verbose_name=_("parties")
+    )
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        ordering = ["estate", "building", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["estate", "building", "number"], name="unit_unique_per_estate"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(area__gte=0),
+                name="unit_area_not_negative",
+                violation_error_message=_("The floor area cannot be negative."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.estate.name} {self.label}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.building}-{self.number}"
+
+
+class Party(models.Model):
+    """A person or company liable for (or living in) a unit: owner, tenant, developer."""
+
+    class Kind(models.TextChoices):
+        PERSON = "person", _("Person")
+        COMPANY = "company", _("Company")
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PERSON)
+    id_number = models.CharField(
+        _("ID or credit code"), max_length=40, blank=True, help_text=_("身份证号 / 统一社会信用代码")
+    )
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    alt_phone = models.CharField(_("other phone"), max_length=40, blank=True)
+    address = models.CharField(
+        _("address for service"),
+        max_length=300,
+        blank=True,
+        help_text=_("Where documents can be served; off-site owners (外地业主) have theirs here."),
+    )
+    email = models.EmailField(_("email"), blank=True)
+    wechat = models.CharField(_("WeChat"), max_length=60, blank=True)
+    lives_in_china = models.BooleanField(_("lives in mainland China"), default=True)
+
+    class Meta:
+        verbose_name = _("party")
+        verbose_name_plural = _("parties")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UnitParty(models.Model):
+    """How a party relates to a unit and whether it is liable for the unit's fees."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        TENANT = "tenant", _("Tenant")
+        DEVELOPER = "developer", _("Developer")
+
+    unit = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="unit_parties", verbose_name=_("unit")
+    )
+    party = models.ForeignKey(
+        Party, on_delete=models.PROTECT, related_name="unit_links", verbose_name=_("party")
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    liable = models.BooleanField(
+        _("liable for fees"),
+        default=True,
+        help_text=_("Tenants are jointly liable only when the lease says so."),
+    )
+    since = models.DateField(_("since"), null=True, blank=True)
+    until = models.DateField(_("until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("unit party")
+        verbose_name_plural = _("unit parties")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "party", "role"], name="unitparty_unique_role"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit.label} {self.get_role_display()}: {self.party}"
