@@ -51,7 +51,9 @@ class ScaledInt(Func):
 
     def as_postgresql(self, compiler, connection, **extra):
         return self.as_sql(
-            compiler, connection, template=f"CAST((%(expressions)s) * {self.factor} AS bigint)",
+            compiler,
+            connection,
+            template=f"CAST((%(expressions)s) * {self.factor} AS bigint)",
             **extra,
         )
 
@@ -68,5 +70,5 @@ class ScaledInt(Func):
         return super().as_sql(compiler, connection, **extra)
 
 
-def Fen(expression) -> ScaledInt:  # noqa: N802 - reads like the expression it builds
+def Fen(expression) -> ScaledInt:
     return ScaledInt(expression, 100)

@@ -153,7 +153,10 @@ class Party(models.Model):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PERSON)
     id_number = models.CharField(
-        _("ID or credit code"), max_length=40, blank=True, help_text=_("身份证号 / 统一社会信用代码")
+        _("ID or credit code"),
+        max_length=40,
+        blank=True,
+        help_text=_("身份证号 / 统一社会信用代码"),
     )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     alt_phone = models.CharField(_("other phone"), max_length=40, blank=True)
@@ -203,9 +206,7 @@ class UnitParty(models.Model):
         verbose_name = _("unit party")
         verbose_name_plural = _("unit parties")
         constraints = [
-            models.UniqueConstraint(
-                fields=["unit", "party", "role"], name="unitparty_unique_role"
-            ),
+            models.UniqueConstraint(fields=["unit", "party", "role"], name="unitparty_unique_role"),
         ]
 
     def __str__(self) -> str:

@@ -283,9 +283,7 @@ class Allocation(models.Model):
                 }
         source = self.payment or self.adjustment
         if source is not None and self.amount:
-            used = (
-                source.allocations.exclude(pk=self.pk).aggregate(s=Sum("amount"))["s"] or 0
-            )
+            used = source.allocations.exclude(pk=self.pk).aggregate(s=Sum("amount"))["s"] or 0
             if used + self.amount > source.amount:
                 errors["amount"] = _(
                     "Allocating %(amount)s exceeds what is left of %(source)s (%(left)s)."

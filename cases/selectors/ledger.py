@@ -93,11 +93,16 @@ def charge_balances(units: QuerySet[Unit] | None = None, *, as_of: dt.date) -> Q
             Sum(Fen("allocations__amount") * allocation_days, filter=principal), 0
         ),
         late_fee_paid_fen=Coalesce(
-            Sum(Fen("allocations__amount"), filter=late_fee & Q(allocations__payment__isnull=False)),
+            Sum(
+                Fen("allocations__amount"), filter=late_fee & Q(allocations__payment__isnull=False)
+            ),
             0,
         ),
         late_fee_waived_fen=Coalesce(
-            Sum(Fen("allocations__amount"), filter=late_fee & Q(allocations__adjustment__isnull=False)),
+            Sum(
+                Fen("allocations__amount"),
+                filter=late_fee & Q(allocations__adjustment__isnull=False),
+            ),
             0,
         ),
     ).annotate(
@@ -138,8 +143,12 @@ def arrears_as_of(
     """
     overdue = charge_balances(units, as_of=as_of).filter(due_date__lt=as_of)
     per_charge = overdue.values(
-        "unit_id", "due_date", "outstanding_fen", "late_fee_e8",
-        "late_fee_waived_fen", "late_fee_paid_fen",
+        "unit_id",
+        "due_date",
+        "outstanding_fen",
+        "late_fee_e8",
+        "late_fee_waived_fen",
+        "late_fee_paid_fen",
     )
     sql, params = per_charge.query.sql_with_params()
     connection = connections[router.db_for_read(Charge)]
@@ -203,7 +212,12 @@ def arrears_for_unit(unit: Unit, *, as_of: dt.date) -> UnitArrears:
         return found
     zero = Decimal(0)
     return UnitArrears(
-        unit_id=unit.pk, as_of=as_of, principal=zero, oldest_due_date=None,
-        late_fee_accrued=zero, late_fee_waived=zero, late_fee_paid=zero,
+        unit_id=unit.pk,
+        as_of=as_of,
+        principal=zero,
+        oldest_due_date=None,
+        late_fee_accrued=zero,
+        late_fee_waived=zero,
+        late_fee_paid=zero,
         credit=_credit_by_unit(Unit.objects.filter(pk=unit.pk), as_of=as_of).get(unit.pk, zero),
     )

@@ -19,7 +19,11 @@ from cases.services.locks import unit_lock
 def _open_items(unit: Unit, *, on: dt.date) -> tuple[list[OpenItem], list[OpenItem]]:
     """The unit's charges with principal or late fee still owed on ``on``."""
     rows = charge_balances(Unit.objects.filter(pk=unit.pk), as_of=on).values_list(
-        "id", "due_date", "outstanding_fen", "late_fee_e8", "late_fee_paid_fen",
+        "id",
+        "due_date",
+        "outstanding_fen",
+        "late_fee_e8",
+        "late_fee_paid_fen",
         "late_fee_waived_fen",
     )
     principal, late_fees = [], []
@@ -34,7 +38,9 @@ def _open_items(unit: Unit, *, on: dt.date) -> tuple[list[OpenItem], list[OpenIt
 
 def _write_plan(plan: list[PlannedAllocation], *, on: dt.date, **source) -> list[Allocation]:
     return Allocation.objects.bulk_create(
-        Allocation(charge_id=p.charge_id, target=p.target, amount=p.amount, allocated_on=on, **source)
+        Allocation(
+            charge_id=p.charge_id, target=p.target, amount=p.amount, allocated_on=on, **source
+        )
         for p in plan
     )
 
@@ -62,8 +68,14 @@ def charge_issue(
     unit = unit_lock(unit.pk)
     charge = _validated(
         Charge(
-            unit=unit, item=item, period_start=period_start, period_end=period_end,
-            amount=amount, due_date=due_date, issued_on=issued_on, note=note,
+            unit=unit,
+            item=item,
+            period_start=period_start,
+            period_end=period_end,
+            amount=amount,
+            due_date=due_date,
+            issued_on=issued_on,
+            note=note,
         )
     )
     charge.save()
@@ -111,8 +123,13 @@ def payment_record(
     unit = unit_lock(unit.pk)
     payment = _validated(
         Payment(
-            unit=unit, amount=amount, paid_on=paid_on, method=method, reference=reference,
-            payer_name=payer_name, recorded_by=actor,
+            unit=unit,
+            amount=amount,
+            paid_on=paid_on,
+            method=method,
+            reference=reference,
+            payer_name=payer_name,
+            recorded_by=actor,
         )
     )
     payment.save()
@@ -146,8 +163,13 @@ def adjustment_record(
     unit = unit_lock(unit.pk)
     adjustment = _validated(
         Adjustment(
-            unit=unit, kind=kind, amount=amount, effective_on=effective_on,
-            reason_category=reason_category, reason=reason, requested_by=requested_by,
+            unit=unit,
+            kind=kind,
+            amount=amount,
+            effective_on=effective_on,
+            reason_category=reason_category,
+            reason=reason,
+            requested_by=requested_by,
             approved_by=approved_by,
         )
     )
