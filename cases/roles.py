@@ -9,6 +9,10 @@ class Role(models.TextChoices):
     LEGAL_OFFICER = "legal_officer", _("Legal officer (法务)")
     MANAGER = "manager", _("Manager (经理)")
     FINANCE = "finance", _("Finance (财务)")
+    SYSTEM = "system", _("System (automatic steps)")
+
+
+SYSTEM_USERNAME = "system"
 
 
 # Model permissions each role's group holds; the case permissions come with the case models.
@@ -59,7 +63,16 @@ ROLE_MODEL_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
+def user_roles(user) -> frozenset[str]:
+    """The role groups of ``user`` (cached on the user object for the request)."""
+    if user is None or not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_cases_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._cases_roles = cached
+    return cached
+
+
 def user_has_role(user, role: str) -> bool:
-    if not user or not user.is_authenticated:
-        return False
-    return user.is_superuser or user.groups.filter(name=role).exists()
+    return bool(user and user.is_authenticated and (user.is_superuser or role in user_roles(user)))

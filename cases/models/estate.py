@@ -60,6 +60,9 @@ class Estate(models.Model):
     demand_deadline_days = models.PositiveSmallIntegerField(
         _("demand-letter deadline (days)"), default=15
     )
+    lawyer_letter_deadline_days = models.PositiveSmallIntegerField(
+        _("lawyer-letter deadline (days)"), default=15
+    )
     demand_min_contacts = models.PositiveSmallIntegerField(
         _("documented contacts needed before a demand letter"), default=2
     )

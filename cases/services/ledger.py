@@ -138,6 +138,9 @@ def payment_record(
         amount, principal=principal, late_fees=late_fees, rule=unit.estate.allocation_rule
     )
     _write_plan(plan, on=paid_on, payment=payment)
+    from cases.services.case import case_payment_react  # the case reacts in this transaction
+
+    case_payment_react(unit, payment, actor=actor)
     return payment
 
 
