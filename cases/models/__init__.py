@@ -26,3 +26,5 @@ from .ledger import Charge as Charge
 from .ledger import ChargeItem as ChargeItem
 from .ledger import IssuedChargeError as IssuedChargeError
 from .ledger import Payment as Payment
+from .plan import Installment as Installment
+from .plan import InstallmentPlan as InstallmentPlan

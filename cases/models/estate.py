@@ -24,6 +24,23 @@ class Estate(models.Model):
     office_address = models.CharField(_("management office address"), max_length=300, blank=True)
     office_phone = models.CharField(_("management office phone"), max_length=40, blank=True)
     city = models.CharField(_("city"), max_length=60, blank=True)
+    company_address = models.CharField(_("company address"), max_length=300, blank=True)
+    company_credit_code = models.CharField(
+        _("company unified social credit code"), max_length=40, blank=True
+    )
+    company_legal_representative = models.CharField(
+        _("company legal representative"), max_length=60, blank=True
+    )
+    law_firm_name = models.CharField(_("law firm"), max_length=200, blank=True)
+    law_firm_address = models.CharField(_("law firm address"), max_length=300, blank=True)
+    law_firm_phone = models.CharField(_("law firm phone"), max_length=40, blank=True)
+    lawyer_name = models.CharField(_("lawyer"), max_length=60, blank=True)
+    lawyer_license_no = models.CharField(_("lawyer licence number"), max_length=40, blank=True)
+    lawyer_phone = models.CharField(_("lawyer phone"), max_length=40, blank=True)
+    court_name = models.CharField(
+        _("court with jurisdiction"), max_length=200, blank=True,
+        help_text=_("The basic people's court where the estate lies, e.g. 杭州市西湖区人民法院."),
+    )
 
     late_fee_daily_rate = models.DecimalField(
         _("late-fee daily rate"),
@@ -62,6 +79,9 @@ class Estate(models.Model):
     )
     lawyer_letter_deadline_days = models.PositiveSmallIntegerField(
         _("lawyer-letter deadline (days)"), default=15
+    )
+    installment_default_days = models.PositiveSmallIntegerField(
+        _("days an installment may be late before the plan defaults"), default=10
     )
     demand_min_contacts = models.PositiveSmallIntegerField(
         _("documented contacts needed before a demand letter"), default=2

@@ -37,6 +37,17 @@ def money(value: Decimal) -> Decimal:
 
 
 @dataclass(frozen=True)
+class OpenCharge:
+    """One overdue charge with principal still owed (the breakdown's finest grain)."""
+
+    charge_id: int
+    item: str
+    period_start: dt.date
+    due_date: dt.date
+    outstanding: Decimal
+
+
+@dataclass(frozen=True)
 class UnitArrears:
     """What one unit owes on ``as_of``. Amounts are exact; round with ``money()`` to report."""
 
@@ -50,6 +61,7 @@ class UnitArrears:
     credit: Decimal = Decimal(0)
     by_item: dict[str, Decimal] = field(default_factory=dict)
     by_period: dict[dt.date, Decimal] = field(default_factory=dict)
+    charges: list[OpenCharge] = field(default_factory=list)
 
     @property
     def days_overdue(self) -> int:
@@ -159,14 +171,18 @@ def arrears_as_of(
     credit = _credit_by_unit(units, as_of=as_of)
     by_item: dict[int, dict[str, Decimal]] = defaultdict(dict)
     by_period: dict[int, dict[dt.date, Decimal]] = defaultdict(dict)
+    charges: dict[int, list[OpenCharge]] = defaultdict(list)
     if breakdown:
-        open_charges = overdue.filter(outstanding_fen__gt=0).values_list(
-            "unit_id", "item", "period_start", "outstanding_fen"
+        open_charges = (
+            overdue.filter(outstanding_fen__gt=0)
+            .order_by("unit_id", "due_date", "item")
+            .values_list("unit_id", "id", "item", "period_start", "due_date", "outstanding_fen")
         )
-        for unit_id, item, period_start, fen in open_charges:
+        for unit_id, charge_id, item, period_start, due_date, fen in open_charges:
             amount = Decimal(fen) / FEN
             by_item[unit_id][item] = by_item[unit_id].get(item, Decimal(0)) + amount
             by_period[unit_id][period_start] = by_period[unit_id].get(period_start, 0) + amount
+            charges[unit_id].append(OpenCharge(charge_id, item, period_start, due_date, amount))
 
     return {
         unit_id: UnitArrears(
@@ -180,6 +196,7 @@ def arrears_as_of(
             credit=credit.get(unit_id, Decimal(0)),
             by_item=by_item.get(unit_id, {}),
             by_period=dict(sorted(by_period.get(unit_id, {}).items())),
+            charges=charges.get(unit_id, []),
         )
         for unit_id, principal_fen, oldest_due, late_e8, waived_fen, paid_fen in rows
     }

@@ -11,26 +11,35 @@ from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
 from cases.models import Adjustment, Allocation, Charge, Payment, Unit
-from cases.selectors.ledger import FEN, LATE_FEE_SCALE, charge_balances, money
+from cases.selectors.ledger import LATE_FEE_SCALE, charge_balances, money
 from cases.services.allocation import OpenItem, PlannedAllocation, plan_allocation
 from cases.services.locks import unit_lock
 
 
 def _open_items(unit: Unit, *, on: dt.date) -> tuple[list[OpenItem], list[OpenItem]]:
-    """The unit's charges with principal or late fee still owed on ``on``."""
+    """The unit's charges with principal or late fee still owed, for money arriving on ``on``.
+
+    Late fees are accrued as of ``on``; what was already allocated counts whatever its date,
+    so a payment entered after a later-dated one never allocates the same principal twice."""
     rows = charge_balances(Unit.objects.filter(pk=unit.pk), as_of=on).values_list(
-        "id",
-        "due_date",
-        "outstanding_fen",
-        "late_fee_e8",
-        "late_fee_paid_fen",
-        "late_fee_waived_fen",
+        "id", "due_date", "amount", "late_fee_e8"
     )
+    allocated: dict[tuple[int, str], Decimal] = {
+        (charge_id, target): total
+        for charge_id, target, total in Allocation.objects.filter(charge__unit=unit)
+        .values("charge_id", "target")
+        .annotate(total=Sum("amount"))
+        .values_list("charge_id", "target", "total")
+    }
     principal, late_fees = [], []
-    for charge_id, due_date, outstanding_fen, late_e8, paid_fen, waived_fen in rows:
-        if outstanding_fen > 0:
-            principal.append(OpenItem(charge_id, due_date, Decimal(outstanding_fen) / FEN))
-        late_fee = money(Decimal(late_e8) / LATE_FEE_SCALE - Decimal(paid_fen + waived_fen) / FEN)
+    for charge_id, due_date, amount, late_e8 in rows:
+        owed = amount - allocated.get((charge_id, Allocation.Target.PRINCIPAL), Decimal(0))
+        if owed > 0:
+            principal.append(OpenItem(charge_id, due_date, owed))
+        late_fee = money(
+            Decimal(late_e8) / LATE_FEE_SCALE
+            - allocated.get((charge_id, Allocation.Target.LATE_FEE), Decimal(0))
+        )
         if late_fee > 0:
             late_fees.append(OpenItem(charge_id, due_date, late_fee))
     return principal, late_fees

@@ -1,0 +1,445 @@
+"""Context builders: a case (or a unit) → the documented context of a document kind.
+
+The shape of every kind's context is documented by its sample in
+``legal_docs.contexts_schema``; these builders fill it from the database. Values are
+formatted for print (amounts in figures and capitals, dates as 2026年11月28日)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Max
+
+from cases.legal_rules import court_fee
+from cases.models import (
+    Adjustment,
+    Case,
+    ChargeItem,
+    Delivery,
+    DeliveryStatus,
+    EvidenceEntry,
+    InstallmentPlan,
+    Letter,
+    LitigationKind,
+    Payment,
+    Unit,
+    UnitParty,
+)
+from cases.selectors.ledger import UnitArrears, arrears_for_unit, money
+from cases.services.evidence import evidence_status
+from legal_docs.formatting import (
+    amount_figures,
+    amount_in_capitals,
+    date_cn,
+    months_span,
+    rate_per_mille,
+)
+from legal_docs.kinds import DocumentKind as K
+
+ITEM_ZH = {
+    ChargeItem.MANAGEMENT_FEE: "物业管理费",
+    ChargeItem.MAINTENANCE_FUND: "公共维修金",
+    ChargeItem.WATER: "水费",
+    ChargeItem.ELECTRICITY: "电费",
+    ChargeItem.GAS: "燃气费",
+    ChargeItem.PARKING: "停车费",
+    ChargeItem.OTHER: "其他费用",
+}
+SEGMENT_ZH = {"occupied": "已入住", "vacant": "空置", "shop": "商铺", "villa": "别墅"}
+KIND_ABBR = {
+    K.PAYMENT_NOTICE: "催",
+    K.DEMAND_LETTER: "函",
+    K.LAWYER_LETTER: "律",
+    K.PAYMENT_ORDER_APPLICATION: "督",
+    K.CIVIL_COMPLAINT: "诉",
+    K.EVIDENCE_LIST: "证",
+    K.LAWYER_LETTER_WITHDRAWAL: "撤律",
+    K.LAWSUIT_WITHDRAWAL: "撤诉",
+    K.INSTALLMENT_AGREEMENT: "分",
+    K.WAIVER_APPROVAL: "减",
+}
+EVIDENCE_KIND_ZH = {
+    "opened": "立案",
+    "transition": "程序推进",
+    "assignment": "案件分配",
+    "contact": "催收记录",
+    "attachment": "催收证据",
+    "promise_broken": "承诺未履行",
+    "promise_kept": "承诺已履行",
+    "payment": "缴费记录",
+    "delivery": "文书送达",
+    "document": "法律文书",
+    "approval": "审批",
+    "adjustment": "减免调整",
+}
+EVIDENCE_PROVES = {
+    "contact": "物业服务人已多次催告",
+    "attachment": "催告的事实及送达",
+    "delivery": "催告已送达被告",
+    "document": "催告内容及期限",
+    "promise_broken": "被告承认欠费但未履行",
+    "payment": "欠费及部分履行情况",
+}
+LEGAL_BASIS = [
+    "《中华人民共和国民法典》第九百三十七条：物业服务合同是物业服务人在物业服务区域内，为业主提供"
+    "建筑物及其附属设施的维修养护、环境卫生和相关秩序的管理维护等物业服务，业主支付物业费的合同。",
+    "《中华人民共和国民法典》第九百四十四条：业主违反约定逾期不支付物业费的，物业服务人可以催告其在"
+    "合理期限内支付；合理期限届满仍不支付的，物业服务人可以提起诉讼或者申请仲裁。",
+    "《物业管理条例》第七条：业主在物业管理活动中，应当按时交纳物业服务费用。",
+]
+
+
+def _money(value: Decimal) -> str:
+    return amount_figures(money(value))
+
+
+def _capitals(value: Decimal) -> str:
+    return amount_in_capitals(money(value))
+
+
+def liable_party(unit: Unit):
+    """The party the documents are addressed to: the liable owner, else the developer of an
+    unsold unit, else any liable party."""
+    links = list(
+        UnitParty.objects.filter(unit=unit, liable=True).select_related("party").order_by("id")
+    )
+    for role in (UnitParty.Role.OWNER, UnitParty.Role.DEVELOPER, UnitParty.Role.TENANT):
+        for link in links:
+            if link.role == role:
+                return link.party
+    return None
+
+
+def _arrears_context(arrears: UnitArrears, *, rate: Decimal) -> dict:
+    by_item: dict[str, list] = defaultdict(list)
+    for charge in arrears.charges:
+        by_item[charge.item].append(charge)
+    items = [
+        {
+            "item": ITEM_ZH.get(item, item),
+            "months": months_span([c.period_start for c in charges]),
+            "month_count": len(charges),
+            "amount": _money(sum((c.outstanding for c in charges), Decimal(0))),
+        }
+        for item, charges in by_item.items()
+    ]
+    periods = [
+        {
+            "period": f"{c.period_start.year}年{c.period_start.month:02d}月",
+            "item": ITEM_ZH.get(c.item, c.item),
+            "due_date": date_cn(c.due_date),
+            "amount": _money(c.outstanding),
+        }
+        for c in arrears.charges
+    ]
+    late_fee = arrears.late_fee if rate > 0 else Decimal(0)
+    total = arrears.principal + late_fee
+    return {
+        "items": items,
+        "periods": periods,
+        "principal": _money(arrears.principal),
+        "principal_capital": _capitals(arrears.principal),
+        "late_fee": _money(late_fee),
+        "late_fee_capital": _capitals(late_fee),
+        "total": _money(total),
+        "total_capital": _capitals(total),
+        "late_fee_rate": rate_per_mille(rate),
+        "late_fee_in_contract": rate > 0,
+        "oldest_due_date": date_cn(arrears.oldest_due_date) if arrears.oldest_due_date else "",
+        "days_overdue": arrears.days_overdue,
+        "as_of": date_cn(arrears.as_of),
+    }
+
+
+def doc_number(kind: str, unit: Unit, *, case: Case | None, version: int, as_of: dt.date) -> str:
+    serial = f"{case.pk:06d}" if case else f"{unit.pk:06d}"
+    suffix = f"-{version}" if version > 1 else ""
+    return f"{unit.estate.name}{KIND_ABBR[kind]}〔{as_of.year}〕第{serial}号{suffix}"
+
+
+def common_context(
+    kind: str, unit: Unit, *, case: Case | None, as_of: dt.date, version: int = 1
+) -> tuple[dict, UnitArrears]:
+    estate = unit.estate
+    party = liable_party(unit)
+    arrears = arrears_for_unit(unit, as_of=as_of)
+    unit_address = f"{estate.city}{estate.name}{unit.building}幢{unit.number}室"
+    context = {
+        "company": {
+            "name": estate.company_name,
+            "address": estate.company_address or estate.office_address,
+            "phone": estate.office_phone,
+            "credit_code": estate.company_credit_code,
+            "legal_representative": estate.company_legal_representative,
+            "office_address": estate.office_address,
+            "office_phone": estate.office_phone,
+        },
+        "estate": {"name": estate.name, "city": estate.city, "address": estate.office_address},
+        "unit": {
+            "label": unit.label,
+            "building": unit.building,
+            "number": unit.number,
+            "area": amount_figures(unit.area),
+            "segment": SEGMENT_ZH.get(unit.segment, unit.segment),
+            "address": unit_address,
+        },
+        "owner": {
+            "name": party.name if party else "",
+            "id_number": party.id_number if party else "",
+            "phone": party.phone if party else "",
+            "address": (party.address if party and party.address else unit_address),
+            "kind": "单位" if party and party.kind == "company" else "自然人",
+        },
+        "arrears": _arrears_context(arrears, rate=estate.late_fee_daily_rate),
+        "case": {
+            "number": f"CS-{case.pk:06d}" if case else "",
+            "opened_on": date_cn(case.opened_on) if case else "",
+            "stage": str(case.get_stage_display()) if case else "",
+        },
+        "doc_number": doc_number(kind, unit, case=case, version=version, as_of=as_of),
+        "doc_date": date_cn(as_of),
+    }
+    return context, arrears
+
+
+def _law_firm(unit: Unit) -> tuple[dict, dict]:
+    e = unit.estate
+    return (
+        {"name": e.law_firm_name, "address": e.law_firm_address, "phone": e.law_firm_phone},
+        {"name": e.lawyer_name, "license_no": e.lawyer_license_no, "phone": e.lawyer_phone},
+    )
+
+
+def _served_on(case: Case | None, letter: str) -> str:
+    if case is None:
+        return ""
+    day = Delivery.objects.filter(
+        case=case,
+        letter=letter,
+        status__in=[DeliveryStatus.SERVED, DeliveryStatus.SIGNED, DeliveryStatus.REFUSED],
+    ).aggregate(d=Max("delivered_on"))["d"]
+    return date_cn(day) if day else ""
+
+
+def _last_paid_on(unit: Unit) -> str:
+    day = Payment.objects.filter(unit=unit).aggregate(d=Max("paid_on"))["d"]
+    return date_cn(day) if day else ""
+
+
+def _claims(context: dict, arrears: UnitArrears, *, rate: Decimal, payment_order: bool):
+    late_fee = arrears.late_fee if rate > 0 else Decimal(0)
+    claim = arrears.principal + late_fee
+    if payment_order:
+        texts = [
+            "请求法院向被申请人发出支付令，督促被申请人支付拖欠的物业服务费等费用",
+            "支付逾期付款违约金（滞纳金）",
+        ]
+    else:
+        texts = ["判令被告支付拖欠的物业服务费等费用", "判令被告支付逾期付款违约金（滞纳金）"]
+    claims = [{"no": 1, "text": texts[0], "amount": _money(arrears.principal)}]
+    if late_fee > 0:  # late fees only where the contract provides them
+        claims.append({"no": 2, "text": texts[1], "amount": _money(late_fee)})
+    if not payment_order:
+        claims.append({"no": len(claims) + 1, "text": "本案诉讼费用由被告承担", "amount": ""})
+    fee = court_fee(money(claim), procedure="payment_order" if payment_order else "lawsuit")
+    return (
+        claims,
+        claim,
+        {
+            "claim": _money(claim),
+            "full": _money(fee.full),
+            "payable": _money(fee.payable),
+            "basis": fee.basis,
+        },
+    )
+
+
+def _facts(context: dict, *, role_self: str, role_other: str) -> list[str]:
+    a = context["arrears"]
+    return [
+        f"{role_self}{context['company']['name']}为{context['estate']['name']}提供物业服务，"
+        f"{role_other}{context['owner']['name']}系{context['unit']['label']}的业主，"
+        f"应当按约缴纳物业服务费等费用。",
+        f"{role_other}自{a['oldest_due_date']}起未按约缴纳，截至{a['as_of']}共欠缴"
+        f"{a['principal']}元（{a['principal_capital']}）。",
+        f"{role_self}已多次通过电话、短信、书面通知等方式催告，并送达催缴函，{role_other}"
+        f"在合理期限届满后仍未支付。",
+    ]
+
+
+def build_context(
+    kind: str,
+    *,
+    unit: Unit,
+    case: Case | None = None,
+    as_of: dt.date,
+    version: int = 1,
+    notice_count: int = 1,
+    adjustment: Adjustment | None = None,
+    plan: InstallmentPlan | None = None,
+) -> dict:
+    """The context of ``kind`` for ``unit`` (and its ``case``) on ``as_of``."""
+    context, arrears = common_context(kind, unit, case=case, as_of=as_of, version=version)
+    estate = unit.estate
+    rate = estate.late_fee_daily_rate
+    if kind == K.PAYMENT_NOTICE:
+        context |= {
+            "notice_count": notice_count,
+            "pay_by": date_cn(as_of + dt.timedelta(days=estate.demand_deadline_days)),
+            "notice_month": f"{as_of.year}年{as_of.month:02d}月",
+        }
+    elif kind == K.DEMAND_LETTER:
+        days = estate.demand_deadline_days
+        context |= {"deadline": date_cn(as_of + dt.timedelta(days=days)), "deadline_days": days}
+    elif kind == K.LAWYER_LETTER:
+        firm, lawyer = _law_firm(unit)
+        days = estate.lawyer_letter_deadline_days
+        context |= {
+            "law_firm": firm,
+            "lawyer": lawyer,
+            "deadline": date_cn(as_of + dt.timedelta(days=days)),
+            "deadline_days": days,
+            "legal_basis": LEGAL_BASIS[1:],
+            "demand_served_on": _served_on(case, Letter.DEMAND_LETTER),
+        }
+    elif kind in (K.PAYMENT_ORDER_APPLICATION, K.CIVIL_COMPLAINT):
+        payment_order = kind == K.PAYMENT_ORDER_APPLICATION
+        claims, total, fee = _claims(context, arrears, rate=rate, payment_order=payment_order)
+        role_self, role_other = ("申请人", "被申请人") if payment_order else ("原告", "被告")
+        context |= {
+            "court": {"name": estate.court_name},
+            "court_fee": fee,
+            "claims": claims,
+            "claim_total": _money(total),
+            "claim_total_capital": _capitals(total),
+            "facts": _facts(context, role_self=role_self, role_other=role_other),
+            "demand_served_on": _served_on(case, Letter.DEMAND_LETTER),
+        }
+        if not payment_order:
+            context |= {
+                "reasons": LEGAL_BASIS,
+                "lawyer_letter_served_on": _served_on(case, Letter.LAWYER_LETTER),
+            }
+    elif kind == K.EVIDENCE_LIST:
+        entries = EvidenceEntry.objects.filter(case=case).order_by("seq") if case else []
+        problem = evidence_status(case) if case else None
+        count = len(entries)
+        context |= {
+            "court": {"name": estate.court_name},
+            "items": [
+                {
+                    "no": e.seq,
+                    "date": f"{date_cn(e.recorded_at.date())} {e.recorded_at:%H:%M}",
+                    "kind": EVIDENCE_KIND_ZH.get(e.kind, e.kind),
+                    "description": e.summary,
+                    "sha256": e.file_sha256 or e.hash,
+                    "proves": EVIDENCE_PROVES.get(e.kind, "案件办理过程"),
+                }
+                for e in entries
+            ],
+            "chain_status": (
+                f"证据链校验通过（共{count}条）"
+                if problem is None
+                else f"证据链在第{problem.seq}条处校验失败：{problem.reason}"
+            ),
+        }
+    elif kind == K.LAWYER_LETTER_WITHDRAWAL:
+        firm, lawyer = _law_firm(unit)
+        paid_on = _last_paid_on(unit)
+        context |= {
+            "law_firm": firm,
+            "lawyer": lawyer,
+            "lawyer_letter_date": _lawyer_letter_date(case),
+            "paid_on": paid_on,
+            "reason": f"业主已于{paid_on}缴清全部欠费" if paid_on else "经协商一致",
+        }
+    elif kind == K.LAWSUIT_WITHDRAWAL:
+        paid_on = _last_paid_on(unit)
+        claim = arrears.principal + (arrears.late_fee if rate > 0 else Decimal(0))
+        fee = court_fee(money(claim), procedure="withdrawn")
+        context |= {
+            "court": {"name": case.court if case and case.court else estate.court_name},
+            "court_case_number": case.court_case_number if case else "",
+            "filed_on": date_cn(case.filed_on) if case and case.filed_on else "",
+            "paid_on": paid_on,
+            "reason": (
+                f"被告已于{paid_on}缴清全部欠费，原告申请撤回起诉"
+                if paid_on
+                else "原告申请撤回起诉"
+            ),
+            "court_fee": {
+                "claim": _money(claim),
+                "full": _money(fee.full),
+                "payable": _money(fee.payable),
+                "basis": fee.basis,
+            },
+        }
+    elif kind == K.INSTALLMENT_AGREEMENT:
+        plan = plan or (
+            case.installment_plans.filter(status=InstallmentPlan.Status.APPROVED).first()
+            if case
+            else None
+        )
+        schedule = list(plan.installments.all()) if plan else []
+        total = plan.total if plan else Decimal(0)
+        context |= {
+            "schedule": [
+                {
+                    "no": i.number,
+                    "due_date": date_cn(i.due_date),
+                    "amount": _money(i.amount),
+                    "amount_capital": _capitals(i.amount),
+                }
+                for i in schedule
+            ],
+            "installment_count": len(schedule),
+            "plan_total": _money(total),
+            "plan_total_capital": _capitals(total),
+            "default_days": estate.installment_default_days,
+            "reason": plan.reason if plan else "",
+        }
+    elif kind == K.WAIVER_APPROVAL:
+        a = adjustment
+        before = arrears.late_fee + (a.amount if a else Decimal(0))
+        context |= {
+            "waiver": {
+                "amount": _money(a.amount) if a else "",
+                "amount_capital": _capitals(a.amount) if a else "",
+                "reason_category": str(a.get_reason_category_display()) if a else "",
+                "reason": a.reason if a else "",
+                "requested_by": _person(a.requested_by) if a else "",
+                "requested_on": date_cn(a.created_at.date()) if a else "",
+                "approved_by": _person(a.approved_by) if a else "",
+                "approved_on": date_cn(a.effective_on) if a else "",
+                "late_fee_before": _money(before),
+                "late_fee_after": _money(arrears.late_fee),
+            }
+        }
+    return context
+
+
+def _person(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _lawyer_letter_date(case: Case | None) -> str:
+    if case is None:
+        return ""
+    entry = (
+        EvidenceEntry.objects.filter(
+            case=case, kind="transition", body__contains='"to":"lawyer_letter"'
+        )
+        .order_by("-seq")
+        .first()
+    )
+    return date_cn(entry.recorded_at.date()) if entry else ""
+
+
+def litigation_document_kind(case: Case) -> str:
+    return (
+        K.PAYMENT_ORDER_APPLICATION
+        if case.litigation_kind == LitigationKind.PAYMENT_ORDER
+        else K.CIVIL_COMPLAINT
+    )

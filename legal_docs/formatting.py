@@ -1,0 +1,133 @@
+"""How amounts, dates and rates are written in Chinese legal documents (DESIGN.md section 6).
+
+Pure functions, no ORM. Conventions, matching the documented sample contexts
+(``legal_docs.contexts_schema``):
+
+- Amounts are rounded to the fen 分, half up, before they are written; in figures with
+  thousands separators and two decimals (``1,409.50``); in capitals 大写金额 after the Chinese
+  banking convention, prefixed 人民币 (``人民币壹仟肆佰零玖元伍角``, ``人民币壹仟零肆元整``).
+- Dates are zero-padded: ``2026年01月05日``; months likewise: ``2026年01月``. The one exception
+  is a span of months in an itemised statement (``2025年1月至2025年12月``), unpadded as it is
+  spoken and as the sample contexts write it.
+- Aware datetimes are read in Asia/Shanghai, the zone the documents are dated in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+import cn2an
+
+CENT = Decimal("0.01")
+DOCUMENT_TZ = ZoneInfo("Asia/Shanghai")
+
+# Denominators tried in turn for a rate: the first that gives a whole numerator wins.
+_RATE_UNITS = ((1000, "千分之"), (10000, "万分之"), (100000, "十万分之"), (1000000, "百万分之"))
+
+
+def _to_cents(value: Decimal | int, *, what: str) -> Decimal:
+    """``value`` as a Decimal rounded to the fen, half up; floats refused (money is Decimal)."""
+    if isinstance(value, float) or not isinstance(value, Decimal | int):
+        raise TypeError(f"{what} must be a Decimal or an int, not {type(value).__name__}")
+    value = Decimal(value)
+    if not value.is_finite():
+        raise ValueError(f"{what} must be a finite amount, not {value}")
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def amount_in_capitals(value: Decimal | int) -> str:
+    """The amount in Chinese capitals 大写金额, prefixed 人民币: ``人民币壹仟肆佰零玖元伍角``.
+
+    Rounded to the fen (half up) first; a whole amount ends in 整 (``人民币壹仟零肆元整``),
+    zero is ``人民币零元整``. Raises ``ValueError`` for a negative amount (a document never
+    demands a negative sum) or one beyond 16 integer digits, ``TypeError`` for a float.
+    """
+    cents = _to_cents(value, what="amount")
+    if cents < 0:
+        raise ValueError(f"amount in capitals must not be negative: {cents}")
+    try:
+        words = cn2an.an2cn(str(cents), "rmb")
+    except ValueError as exc:
+        raise ValueError(f"amount too large to write in capitals: {cents}") from exc
+    return "人民币" + words
+
+
+def amount_figures(value: Decimal | int) -> str:
+    """The amount in figures with thousands separators and two decimals: ``1,409.50``.
+
+    Rounded to the fen (half up); a negative amount (a refund, a correction) keeps its sign.
+    """
+    return f"{_to_cents(value, what='amount'):,.2f}"
+
+
+def _local_date(d: dt.date) -> dt.date:
+    """The calendar day of ``d``; an aware datetime is read in the documents' zone."""
+    if isinstance(d, dt.datetime):
+        if d.tzinfo is not None:
+            d = d.astimezone(DOCUMENT_TZ)
+        return d.date()
+    if isinstance(d, dt.date):
+        return d
+    raise TypeError(f"expected a date, not {type(d).__name__}: {d!r}")
+
+
+def date_cn(d: dt.date) -> str:
+    """``2026年11月28日``, month and day zero-padded (``2026年01月05日``)."""
+    d = _local_date(d)
+    return f"{d.year}年{d.month:02d}月{d.day:02d}日"
+
+
+def month_cn(d: dt.date) -> str:
+    """The month of ``d``: ``2026年11月``, zero-padded like ``date_cn`` (``2026年01月``)."""
+    d = _local_date(d)
+    return f"{d.year}年{d.month:02d}月"
+
+
+def months_span(periods: list[dt.date]) -> str:
+    """The billing months of ``periods`` as an itemised statement writes them.
+
+    Contiguous months are one run ``2025年1月至2025年12月``; a single month is ``2025年3月``;
+    separate runs are joined with 、 (``2025年1月至2025年3月、2025年5月``). Only year and month
+    count; duplicates and order do not matter. No periods give an empty string.
+    """
+    months = sorted({(p.year, p.month) for p in map(_local_date, periods)})
+    runs: list[list[tuple[int, int]]] = []
+    for year, month in months:
+        if runs:
+            last_year, last_month = runs[-1][1]
+            if year * 12 + month == last_year * 12 + last_month + 1:
+                runs[-1][1] = (year, month)
+                continue
+        runs.append([(year, month), (year, month)])
+
+    def label(ym: tuple[int, int]) -> str:
+        return f"{ym[0]}年{ym[1]}月"
+
+    return "、".join(
+        label(start) if start == end else f"{label(start)}至{label(end)}" for start, end in runs
+    )
+
+
+def rate_per_mille(rate: Decimal | int) -> str:
+    """A daily late-fee rate as a contract writes it: 0.001 → 千分之一, 0.0005 → 万分之五.
+
+    The first of 千分之 / 万分之 / 十万分之 / 百万分之 that gives a whole number is used
+    (0.002 → 千分之二, 0.0015 → 万分之十五); a finer rate keeps a decimal numerator
+    (0.0000015 → 百万分之一点五). A zero rate (the contract provides none) is ``无``.
+    Raises ``ValueError`` for a negative rate, ``TypeError`` for a float.
+    """
+    if isinstance(rate, float) or not isinstance(rate, Decimal | int):
+        raise TypeError(f"rate must be a Decimal or an int, not {type(rate).__name__}")
+    rate = Decimal(rate)
+    if not rate.is_finite() or rate < 0:
+        raise ValueError(f"rate must be a finite non-negative number: {rate}")
+    if rate == 0:
+        return "无"
+    for denominator, words in _RATE_UNITS:
+        numerator = rate * denominator
+        if numerator == numerator.to_integral_value():
+            return words + cn2an.an2cn(str(int(numerator)))
+    numerator = (rate * _RATE_UNITS[-1][0]).normalize()
+    return _RATE_UNITS[-1][1] + cn2an.an2cn(f"{numerator:f}")

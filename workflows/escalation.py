@@ -1,0 +1,36 @@
+"""What each stage change produces: the documents of the step (DESIGN.md section 3).
+
+The case services send ``case_stage_changed`` after commit; this schedules one Celery task
+per document, keyed by the transition's evidence entry so a redelivered task makes nothing
+twice."""
+
+from __future__ import annotations
+
+from cases.models import Case, Stage
+from legal_docs.contexts import litigation_document_kind
+from legal_docs.kinds import DocumentKind as K
+
+
+def documents_for(case: Case, target: str, source: str) -> list[str]:
+    """The document kinds that entering ``target`` (from ``source``) generates."""
+    if target == Stage.DEMAND_LETTER:
+        return [K.DEMAND_LETTER]
+    if target == Stage.LAWYER_LETTER and source == Stage.DEMAND_LETTER:
+        return [K.LAWYER_LETTER]
+    if target == Stage.LITIGATION and source == Stage.LAWYER_LETTER:
+        return [litigation_document_kind(case), K.EVIDENCE_LIST]
+    if target == Stage.WITHDRAWN:
+        return [K.LAWSUIT_WITHDRAWAL if case.filed_on else K.LAWYER_LETTER_WITHDRAWAL]
+    if target == Stage.PAYMENT_PLAN:
+        return [K.INSTALLMENT_AGREEMENT]
+    return []
+
+
+def on_stage_changed(
+    sender, *, case_id, transition, source, target, evidence_id, actor_id, **kwargs
+):
+    from workflows.tasks import generate_document
+
+    case = Case.objects.select_related("unit").get(pk=case_id)
+    for kind in documents_for(case, target, source):
+        generate_document.delay(case_id, evidence_id, kind, actor_id)
