@@ -1,11 +1,15 @@
 """The database triggers that guard the ledger and the evidence trail, for PostgreSQL and
 SQLite: whatever writes (a service, a raw bulk insert, a SQL console), allocations stay
 within what is owed, issued charges, payments, adjustments and allocations are not edited,
-and evidence entries are append-only. Installed by migrations (``install``)."""
+and evidence entries are append-only.
+
+Migrations call ``install``, which always (re)installs the current full set; a change here
+needs a new migration that calls ``install`` again so existing databases get it."""
 
 OVER_CHARGE = "allocation exceeds the principal the charge still owes"
 OVER_PAYMENT = "allocation exceeds what is left of the payment"
 OVER_ADJUSTMENT = "allocation exceeds what is left of the adjustment"
+OTHER_UNIT = "allocation joins a charge and a payment or adjustment of different units"
 EVIDENCE = "evidence entries are append-only"
 
 # (table, columns that may never change once written, message)
@@ -49,6 +53,11 @@ BEGIN
        > (SELECT amount FROM cases_adjustment WHERE id = NEW.adjustment_id) THEN
         RAISE EXCEPTION '{OVER_ADJUSTMENT} (adjustment %)', NEW.adjustment_id
             USING ERRCODE = '23514';
+    END IF;
+    IF (SELECT unit_id FROM cases_charge WHERE id = NEW.charge_id) <> COALESCE(
+           (SELECT unit_id FROM cases_payment WHERE id = NEW.payment_id),
+           (SELECT unit_id FROM cases_adjustment WHERE id = NEW.adjustment_id)) THEN
+        RAISE EXCEPTION '{OTHER_UNIT} (charge %)', NEW.charge_id USING ERRCODE = '23514';
     END IF;
     RETURN NEW;
 END;
@@ -104,6 +113,11 @@ WHEN NEW.adjustment_id IS NOT NULL AND
        WHERE adjustment_id = NEW.adjustment_id) + NEW.amount
      > (SELECT amount FROM cases_adjustment WHERE id = NEW.adjustment_id) + {_TOLERANCE}
 BEGIN SELECT RAISE(ABORT, '{OVER_ADJUSTMENT}'); END""",
+    f"""CREATE TRIGGER cases_allocation_same_unit BEFORE INSERT ON cases_allocation
+WHEN (SELECT unit_id FROM cases_charge WHERE id = NEW.charge_id) <> COALESCE(
+       (SELECT unit_id FROM cases_payment WHERE id = NEW.payment_id),
+       (SELECT unit_id FROM cases_adjustment WHERE id = NEW.adjustment_id))
+BEGIN SELECT RAISE(ABORT, '{OTHER_UNIT}'); END""",
     """CREATE TRIGGER cases_allocation_immutable BEFORE UPDATE ON cases_allocation
 BEGIN SELECT RAISE(ABORT, 'allocations are append-only: UPDATE refused'); END""",
     """CREATE TRIGGER cases_allocation_no_delete BEFORE DELETE ON cases_allocation

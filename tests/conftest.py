@@ -24,9 +24,11 @@ def _let_sqlite_flush_pass_the_guard_triggers() -> None:
     row triggers do not see; SQLite flushes with DELETE, which the append-only triggers
     refuse. For the test suite only, the SQLite flush drops the guard triggers, empties the
     tables and puts the same triggers back in the same transaction."""
-    from django.db.backends.sqlite3.operations import DatabaseOperations
+    from django.db.backends.sqlite3 import base as sqlite_base
 
     from cases.db_triggers import SQLITE_CREATE, SQLITE_DROP
+
+    DatabaseOperations = sqlite_base.DatabaseOperations
 
     original = DatabaseOperations.sql_flush
 

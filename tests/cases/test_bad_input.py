@@ -21,7 +21,7 @@ from cases.models import (
 )
 from cases.selectors.ledger import arrears_for_unit
 from cases.services.ledger import adjustment_record, charge_issue, payment_record
-from tests.factories import EstateFactory, UserFactory, charge_for
+from tests.factories import EstateFactory, UnitFactory, UserFactory, charge_for
 
 pytestmark = pytest.mark.django_db
 
@@ -368,3 +368,24 @@ def test_a_raw_update_cannot_take_an_amount_below_what_is_allocated(unit, model)
 
     row.refresh_from_db()
     assert row.amount == Decimal("1000.00")
+
+
+def test_a_payment_cannot_pay_another_units_charge(unit):
+    """Money received for one flat never silently settles the neighbour's bill."""
+    neighbour = UnitFactory(estate=unit.estate)
+    charge = charge_for(neighbour, "1000.00")
+    payment = payment_record(unit, amount=Decimal("100.00"), paid_on=D(2025, 1, 10))
+
+    with refused_by_database("different units"):
+        Allocation.objects.bulk_create(
+            [
+                Allocation(
+                    charge=charge,
+                    payment=payment,
+                    target=Allocation.Target.PRINCIPAL,
+                    amount=Decimal("50.00"),
+                    allocated_on=D(2025, 1, 11),
+                )
+            ]
+        )
+    assert arrears_for_unit(neighbour, as_of=D(2025, 2, 1)).principal == Decimal("1000.00")
