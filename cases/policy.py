@@ -215,6 +215,10 @@ def withdrawal_guard(f: CaseFacts, estate: Estate) -> GuardResult:
 def close_guard(f: CaseFacts, estate: Estate) -> GuardResult:
     if f.stage == Stage.WRITTEN_OFF:
         return allow(_("Written off."))
+    if f.stage == Stage.SETTLED:
+        # Settling required payment in full; arrears that fell due since are a new debt,
+        # for which the sweep opens a new case once this one is closed.
+        return allow(_("Paid in full when it settled."))
     return _paid_in_full(f)
 
 

@@ -204,6 +204,11 @@ def _permission(name: str):
 
 def _condition(name: str):
     def met(case: Case) -> bool:
+        # The service checked the guard as of its own date just before; reuse that verdict
+        # rather than re-reading the database as of today.
+        checked = getattr(case, "_guard_verdict", None)
+        if checked is not None and checked[0] == name:
+            return bool(checked[1])
         from cases.policy import guard_for
 
         return bool(guard_for(name)(case))
@@ -286,6 +291,11 @@ class Case(ConcurrentTransitionMixin, models.Model):
     next_step = models.CharField(_("next step"), max_length=30, blank=True)
     next_step_eligible = models.BooleanField(_("eligible for the next step"), default=False)
     next_step_reason = models.TextField(_("why (not) eligible"), blank=True)
+    withdrawal_rejected = models.BooleanField(
+        _("withdrawal rejected"),
+        default=False,
+        help_text=_("A manager refused to withdraw; only a new payment asks again."),
+    )
     priority = models.PositiveIntegerField(_("priority score"), default=0)
 
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -361,6 +371,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
     def request_withdrawal(self, **_kw):
         if self.stage not in PAUSED_STAGES:
             self.return_stage = self.stage
+        self.withdrawal_rejected = False
 
     @_spec_transition("approve_withdrawal")
     def approve_withdrawal(self, **_kw):
@@ -368,7 +379,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
 
     @_spec_transition("reject_withdrawal")
     def reject_withdrawal(self, **_kw):
-        pass
+        self.withdrawal_rejected = True
 
     @_spec_transition("start_payment_plan")
     def start_payment_plan(self, **_kw):

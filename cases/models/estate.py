@@ -38,7 +38,9 @@ class Estate(models.Model):
     lawyer_license_no = models.CharField(_("lawyer licence number"), max_length=40, blank=True)
     lawyer_phone = models.CharField(_("lawyer phone"), max_length=40, blank=True)
     court_name = models.CharField(
-        _("court with jurisdiction"), max_length=200, blank=True,
+        _("court with jurisdiction"),
+        max_length=200,
+        blank=True,
         help_text=_("The basic people's court where the estate lies, e.g. 杭州市西湖区人民法院."),
     )
 

@@ -25,12 +25,18 @@ class InstallmentPlan(models.Model):
     total = models.DecimalField(_("total"), max_digits=14, decimal_places=2)
     reason = models.TextField(_("reason"))
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("requested by"),
     )
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("decided by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
     requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
@@ -41,11 +47,13 @@ class InstallmentPlan(models.Model):
         ordering = ["-requested_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(total__gt=0), name="plan_total_positive",
+                condition=Q(total__gt=0),
+                name="plan_total_positive",
                 violation_error_message=_("A plan's total must be greater than zero."),
             ),
             models.CheckConstraint(
-                condition=~Q(approved_by=F("requested_by")), name="plan_not_self_approved",
+                condition=~Q(approved_by=F("requested_by")),
+                name="plan_not_self_approved",
                 violation_error_message=_("The requester cannot approve their own plan."),
             ),
         ]
@@ -56,7 +64,9 @@ class InstallmentPlan(models.Model):
 
 class Installment(models.Model):
     plan = models.ForeignKey(
-        InstallmentPlan, on_delete=models.CASCADE, related_name="installments",
+        InstallmentPlan,
+        on_delete=models.CASCADE,
+        related_name="installments",
         verbose_name=_("plan"),
     )
     number = models.PositiveSmallIntegerField(_("number"))
@@ -70,7 +80,8 @@ class Installment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["plan", "number"], name="installment_unique_number"),
             models.CheckConstraint(
-                condition=Q(amount__gt=0), name="installment_amount_positive",
+                condition=Q(amount__gt=0),
+                name="installment_amount_positive",
                 violation_error_message=_("An installment must be greater than zero."),
             ),
         ]

@@ -8,6 +8,7 @@ A refused operation raises before writing anything.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -37,6 +38,8 @@ from cases.services.evidence import evidence_append
 from cases.services.proof import proof_grade_for
 from cases.signals import case_stage_changed
 from cases.storage import blob_put, read_upload, sniff_content_type
+
+logger = logging.getLogger(__name__)
 
 
 class CaseError(Exception):
@@ -147,6 +150,7 @@ def _apply_transition(
     verdict = guard_for(name)(locked, as_of=as_of)
     if not verdict:
         raise TransitionRefused(verdict.reason, case=locked)
+    locked._guard_verdict = (name, verdict)
     source = locked.stage
     params = params or {}
     try:
@@ -179,8 +183,23 @@ def _apply_transition(
         "evidence_id": entry.pk,
         "actor_id": getattr(actor, "pk", None),
     }
-    transaction.on_commit(lambda: case_stage_changed.send(sender=Case, **signal_kwargs))
+    # robust: a failing receiver (e.g. document generation) is logged and retried by its
+    # task, never reported as if the committed stage change had failed.
+    transaction.on_commit(lambda: _announce_stage_change(signal_kwargs), robust=True)
     return entry
+
+
+def _announce_stage_change(signal_kwargs: dict) -> None:
+    for receiver, result in case_stage_changed.send_robust(sender=Case, **signal_kwargs):
+        if isinstance(result, Exception):
+            logger.error(
+                "after case %s moved to %s, %s failed: %s",
+                signal_kwargs["case_id"],
+                signal_kwargs["target"],
+                receiver,
+                result,
+                exc_info=result,
+            )
 
 
 @transaction.atomic
@@ -387,6 +406,8 @@ def delivery_record(
         or actor.groups.filter(name__in=[Role.LEGAL_OFFICER, Role.MANAGER, Role.SYSTEM]).exists()
     ):
         raise CaseForbidden(_("Only legal officers record letter deliveries."))
+    if not locked.is_open:
+        raise CaseError(_("Case #%(id)s is closed.") % {"id": locked.pk}, case=locked)
     if delivered_on > _today():
         raise ValidationError({"delivered_on": _("A delivery date cannot be in the future.")})
     stored = _store_attachments([("delivery_record", proof, proof_name)]) if proof else []

@@ -136,6 +136,14 @@ def _entry_problem(entry: EvidenceEntry, expected_seq: int, expected_prev: str) 
     for key, value in expected.items():
         if body.get(key) != value:
             return f"column {key!r} differs from the hashed body"
+    if str(body.get("summary", ""))[:300] != entry.summary:
+        return "column 'summary' differs from the hashed body"
+    try:
+        hashed_at = dt.datetime.fromisoformat(body.get("at", ""))
+    except (TypeError, ValueError):
+        return "the hashed time is not a valid timestamp"
+    if hashed_at != entry.recorded_at:
+        return "column 'recorded_at' differs from the hashed body"
     files = body.get("files") or []
     if (files[0] if files else "") != entry.file_sha256:
         return "file_sha256 differs from the hashed body"

@@ -135,9 +135,12 @@ def _open_new_cases(arrears: dict[int, UnitArrears], *, as_of, actor, report) ->
 
 def _move_paid_cases(arrears, *, as_of, actor, report) -> None:
     owing = {uid for uid, a in arrears.items() if a.principal > 0}
-    candidates = Case.objects.filter(
-        stage__in=PRE_LEGAL_STAGES + LEGAL_STAGES + PAUSED_STAGES
-    ).values_list("id", "unit_id")
+    # A manager who rejected a withdrawal is not asked again by the sweep; a new payment does.
+    candidates = (
+        Case.objects.filter(stage__in=PRE_LEGAL_STAGES + LEGAL_STAGES + PAUSED_STAGES)
+        .exclude(withdrawal_rejected=True)
+        .values_list("id", "unit_id")
+    )
     for case_id, unit_id in candidates:
         if unit_id in owing:
             continue
@@ -337,11 +340,11 @@ def sweep_run(
     say = progress or (lambda _msg: None)
     say(_("computing arrears…"))
     arrears = arrears_as_of(None, as_of=as_of, breakdown=False)
-    say(_("opening cases…"))
-    _open_new_cases(arrears, as_of=as_of, actor=actor, report=report)
     say(_("moving paid cases…"))
     _move_paid_cases(arrears, as_of=as_of, actor=actor, report=report)
     _close_settled(as_of=as_of, actor=actor, report=report)
+    say(_("opening cases…"))  # after closing, so new arrears of a settled unit get a case
+    _open_new_cases(arrears, as_of=as_of, actor=actor, report=report)
     say(_("checking promises to pay…"))
     _settle_promises(as_of=as_of, actor=actor, report=report)
     say(_("marking next steps…"))
