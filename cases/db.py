@@ -72,3 +72,47 @@ class ScaledInt(Func):
 
 def Fen(expression) -> ScaledInt:
     return ScaledInt(expression, 100)
+
+
+def bulk_update_rows(objs, fields: list[str], *, batch_size: int = 5000) -> int:
+    """Write ``fields`` of many rows of one model. On PostgreSQL one
+    ``UPDATE … FROM (VALUES …)`` per batch (Django's ``bulk_update`` builds a CASE per field
+    whose cost grows with the square of the batch); elsewhere ``bulk_update``."""
+    from django.db import connections, router
+
+    objs = list(objs)
+    if not objs:
+        return 0
+    model = type(objs[0])
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        return model.objects.bulk_update(objs, fields, batch_size=1000)
+    meta = model._meta
+    pk = meta.pk
+    columns = [meta.get_field(name) for name in fields]
+    table = connection.ops.quote_name(meta.db_table)
+    assignments = ", ".join(
+        f"{connection.ops.quote_name(f.column)} = v.{connection.ops.quote_name(f.column)}"
+        for f in columns
+    )
+    names = ", ".join(connection.ops.quote_name(f.column) for f in [pk, *columns])
+    row = "(" + ", ".join(f"%s::{f.db_type(connection)}" for f in [pk, *columns]) + ")"
+    updated = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), batch_size):
+            batch = objs[start : start + batch_size]
+            params = []
+            for obj in batch:
+                params.append(pk.get_db_prep_save(obj.pk, connection))
+                params.extend(
+                    f.get_db_prep_save(getattr(obj, f.attname), connection) for f in columns
+                )
+            cursor.execute(
+                f"UPDATE {table} AS t SET {assignments} "  # noqa: S608 - names quoted above
+                f"FROM (VALUES {', '.join([row] * len(batch))}) AS v({names}) "
+                f"WHERE t.{connection.ops.quote_name(pk.column)} = "
+                f"v.{connection.ops.quote_name(pk.column)}",
+                params,
+            )
+            updated += cursor.rowcount
+    return updated

@@ -6,6 +6,7 @@ on the same day changes nothing the second time."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,6 +17,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases.db import bulk_update_rows
 from cases.models import Case, ContactAttempt, Delivery, Estate, Payment, Unit
 from cases.models.case import (
     LEGAL_STAGES,
@@ -62,6 +64,7 @@ class SweepReport:
     eligible: int = 0
     open_cases: int = 0
     errors: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def changed(self) -> int:
@@ -323,7 +326,7 @@ def _mark_eligibility(arrears, *, as_of, report) -> None:
             for k, v in values.items():
                 setattr(case, k, v)
             changed.append(case)
-    Case.objects.bulk_update(changed, fields, batch_size=1000)
+    bulk_update_rows(changed, fields)
     report.marked = len(changed)
 
 
@@ -338,15 +341,28 @@ def sweep_run(
     actor = actor or system_user()
     report = SweepReport(as_of=as_of)
     say = progress or (lambda _msg: None)
+    clock = time.perf_counter()
+
+    def phase(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        report.seconds[name] = round(now - clock, 3)
+        clock = now
+
     say(_("computing arrears…"))
     arrears = arrears_as_of(None, as_of=as_of, breakdown=False)
+    phase("arrears")
     say(_("moving paid cases…"))
     _move_paid_cases(arrears, as_of=as_of, actor=actor, report=report)
     _close_settled(as_of=as_of, actor=actor, report=report)
+    phase("paid")
     say(_("opening cases…"))  # after closing, so new arrears of a settled unit get a case
     _open_new_cases(arrears, as_of=as_of, actor=actor, report=report)
+    phase("open")
     say(_("checking promises to pay…"))
     _settle_promises(as_of=as_of, actor=actor, report=report)
+    phase("promises")
     say(_("marking next steps…"))
     _mark_eligibility(arrears, as_of=as_of, report=report)
+    phase("mark")
     return report
