@@ -45,6 +45,13 @@ class Command(BaseCommand):
             raise CommandError(f"--month must be YYYY-MM, not {month!r}") from exc
         run = notice_run_start(found, first)
         pending = notice_run_pending(run)
+        if not pending and run.status == run.Status.DONE:
+            done, failed, total = notice_run_progress(run)
+            self.stdout.write(
+                f"{found.name} {month}: already done (run #{run.pk}: {done} notices, "
+                f"{failed} failed); nothing to do"
+            )
+            return
         self.stdout.write(
             f"{found.name} {month}: {run.total} delinquent units, {len(pending)} notices to make"
         )

@@ -1,0 +1,168 @@
+"""``manage.py demo``: the demo estate has the household types of the seed, 24 months of
+history, one login per role, and a second run changes nothing."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+
+from cases.management.commands.demo import DEMO_PASSWORD, DEMO_USERS
+from cases.models import Allocation, Charge, ChargeItem, Estate, Party, Payment, Unit, UnitParty
+from cases.selectors.ledger import arrears_as_of
+from fixtures.demo_estate import ESTATE_CODE, Household, demo_household_types, demo_months
+
+# Every test uses the database, so pytest-django keeps them together (its reordering would
+# otherwise tear the module fixture down between groups and generate the estate twice).
+pytestmark = pytest.mark.django_db
+
+User = get_user_model()
+MODELS = (Estate, Unit, Party, UnitParty, Charge, Payment, Allocation, User)
+
+
+def _row_counts() -> dict[str, int]:
+    counts = {model.__name__: model.objects.count() for model in MODELS}
+    counts["group memberships"] = User.groups.through.objects.count()
+    return counts
+
+
+class _Rollback(Exception):
+    pass
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """Run ``demo --no-serve`` twice, once for the whole module (it takes about a minute),
+    inside a transaction rolled back afterwards so other modules start empty."""
+    with django_db_blocker.unblock():
+        try:
+            with transaction.atomic():
+                first, second = StringIO(), StringIO()
+                call_command("demo", "--no-serve", stdout=first)
+                before = _row_counts()
+                call_command("demo", "--no-serve", stdout=second)
+                yield {
+                    "first": first.getvalue(),
+                    "second": second.getvalue(),
+                    "before": before,
+                    "after": _row_counts(),
+                }
+                raise _Rollback
+        except _Rollback:
+            pass
+
+
+@pytest.fixture
+def demo_estate(demo):
+    return Estate.objects.get(code=ESTATE_CODE)
+
+
+@pytest.fixture
+def demo_arrears(demo_estate):
+    """What each unit owes today (keyed by ``building-number``), and every unit by id."""
+    units = {u.pk: u for u in Unit.objects.filter(estate=demo_estate)}
+    owed = arrears_as_of(Unit.objects.filter(estate=demo_estate), as_of=timezone.localdate())
+    return {units[pk].label: (units[pk], a) for pk, a in owed.items()}, units
+
+
+def test_second_run_changes_nothing(demo):
+    assert demo["before"] == demo["after"]
+    assert demo["before"]["Charge"] > 0
+    assert "已存在 Demo estate already loaded" in demo["second"]
+
+
+def test_about_300_units_in_all_four_segments(demo_estate):
+    by_segment = {
+        segment: Unit.objects.filter(estate=demo_estate, segment=segment).count()
+        for segment in Unit.Segment.values
+    }
+    assert 280 <= sum(by_segment.values()) <= 320
+    assert 180 <= by_segment[Unit.Segment.OCCUPIED] <= 220
+    assert 35 <= by_segment[Unit.Segment.VACANT] <= 55
+    assert 25 <= by_segment[Unit.Segment.SHOP] <= 45
+    assert 15 <= by_segment[Unit.Segment.VILLA] <= 25
+
+
+def test_every_unit_has_one_liable_owner_and_some_have_tenants(demo_estate):
+    units = Unit.objects.filter(estate=demo_estate)
+    owners = UnitParty.objects.filter(
+        unit__estate=demo_estate, role__in=[UnitParty.Role.OWNER, UnitParty.Role.DEVELOPER]
+    )
+    assert owners.count() == units.count()
+    assert owners.filter(liable=True).count() == units.count()
+    assert owners.filter(role=UnitParty.Role.DEVELOPER, party__kind=Party.Kind.COMPANY).exists()
+    tenants = UnitParty.objects.filter(unit__estate=demo_estate, role=UnitParty.Role.TENANT)
+    assert tenants.count() >= 10
+    assert tenants.filter(liable=False).count() > tenants.filter(liable=True).count()
+    phones = Party.objects.filter(unit_links__unit__estate=demo_estate, kind=Party.Kind.PERSON)
+    for phone in phones.values_list("phone", flat=True):
+        assert len(phone.replace("-", "")) == 11 and phone.startswith("1"), phone
+    assert Party.objects.filter(lives_in_china=False).exists()
+
+
+def test_24_months_of_charges_ending_this_month(demo_estate):
+    months = demo_months(timezone.localdate())
+    fees = Charge.objects.filter(unit__estate=demo_estate, item=ChargeItem.MANAGEMENT_FEE)
+    assert sorted(set(fees.values_list("period_start", flat=True))) == months
+    assert fees.count() == 24 * Unit.objects.filter(estate=demo_estate).count()
+    assert all(d.day == 15 for d in fees.values_list("due_date", flat=True).distinct())
+    items = set(Charge.objects.filter(unit__estate=demo_estate).values_list("item", flat=True))
+    assert items >= {
+        ChargeItem.MANAGEMENT_FEE,
+        ChargeItem.MAINTENANCE_FUND,
+        ChargeItem.WATER,
+        ChargeItem.ELECTRICITY,
+        ChargeItem.GAS,
+        ChargeItem.PARKING,
+    }
+
+
+def test_the_household_types_of_the_seed_are_there(demo_arrears):
+    owed, units = demo_arrears
+    types = demo_household_types()
+    assert set(types.values()) == set(Household)
+    labels = [u.label for u in units.values()]
+
+    def of(household):
+        return [label for label in labels if types[label] == household]
+
+    # Most units owe nothing; every punctual payer is among them.
+    assert len(units) - len(owed) > len(units) / 2
+    assert not any(label in owed for label in of(Household.PUNCTUAL))
+    # Long-term refusers (钉子户): over a year overdue.
+    assert all(owed[label][1].days_overdue > 365 for label in of(Household.REFUSER))
+    # Shops in arrears: more than 5,000 each.
+    assert all(owed[label][1].principal >= 5000 for label in of(Household.SHOP_ARREARS))
+    # Speculative vacant units: many at or above the 3,000 lawyer-letter threshold.
+    vacant = [owed[label][1].principal for label in of(Household.VACANT_SPECULATIVE)]
+    assert sum(1 for p in vacant if p >= 3000) >= len(vacant) / 2
+    # Late payers: a few months behind at most.
+    for label in of(Household.LATE):
+        if label in owed and owed[label][1].principal > 0:
+            assert owed[label][1].days_overdue < 130
+    # Hardship households (困难户): arrears growing despite payments smaller than the fee.
+    for label in of(Household.HARDSHIP):
+        unit, a = owed[label]
+        fee = Charge.objects.filter(unit=unit, item=ChargeItem.MANAGEMENT_FEE).first().amount
+        assert a.principal > 0
+        assert Payment.objects.filter(unit=unit, amount__lt=fee).count() >= 3
+
+
+def test_the_demo_users_exist_in_their_groups(demo):
+    for username, role, _last, _first in DEMO_USERS:
+        user = User.objects.get(username=username)
+        assert user.is_staff
+        assert user.check_password(DEMO_PASSWORD)
+        assert list(user.groups.values_list("name", flat=True)) == [str(role)]
+        assert f"{username:<10} / {DEMO_PASSWORD}" in demo["first"]
+
+
+def test_the_summary_is_printed(demo):
+    out = demo["first"]
+    for label in ("欠费户数 Units in arrears", "欠费本金合计 Total principal", "Top 10 debtors"):
+        assert label in out
+    assert "钉子户 long-term refuser" in out
