@@ -158,6 +158,9 @@ class Command(BaseCommand):
         User = get_user_model()
         collector = User.objects.get(username="collector")
         legal = User.objects.get(username="legal")
+        if Case.objects.filter(unit__estate=estate, stage=Stage.DEMAND_LETTER).exists():
+            self.stdout.write("  已完成 Already done")
+            return
         top = Case.objects.filter(unit__estate=estate, stage=Stage.NEW).order_by(
             "-principal_snapshot"
         )[:3]

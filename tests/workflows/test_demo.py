@@ -11,17 +11,45 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from cases.management.commands.demo import DEMO_PASSWORD, DEMO_USERS
-from cases.models import Allocation, Charge, ChargeItem, Estate, Party, Payment, Unit, UnitParty
+from cases.models import (
+    Allocation,
+    Case,
+    Charge,
+    ChargeItem,
+    ContactAttempt,
+    Estate,
+    EvidenceEntry,
+    Party,
+    Payment,
+    Stage,
+    Unit,
+    UnitParty,
+)
 from cases.selectors.ledger import arrears_as_of
 from fixtures.demo_estate import ESTATE_CODE, Household, demo_household_types, demo_months
+from legal_docs.models import LegalDocument, NoticeRun
+from workflows.management.commands.demo import DEMO_PASSWORD, DEMO_USERS
 
 # Every test uses the database, so pytest-django keeps them together (its reordering would
 # otherwise tear the module fixture down between groups and generate the estate twice).
 pytestmark = pytest.mark.django_db
 
 User = get_user_model()
-MODELS = (Estate, Unit, Party, UnitParty, Charge, Payment, Allocation, User)
+MODELS = (
+    Estate,
+    Unit,
+    Party,
+    UnitParty,
+    Charge,
+    Payment,
+    Allocation,
+    User,
+    Case,
+    ContactAttempt,
+    EvidenceEntry,
+    LegalDocument,
+    NoticeRun,
+)
 
 
 def _row_counts() -> dict[str, int]:
@@ -166,3 +194,19 @@ def test_the_summary_is_printed(demo):
     for label in ("欠费户数 Units in arrears", "欠费本金合计 Total principal", "Top 10 debtors"):
         assert label in out
     assert "钉子户 long-term refuser" in out
+
+
+def test_the_sweep_opened_a_case_for_every_unit_owing_principal(demo, demo_arrears):
+    owed, _units = demo_arrears
+    owing = {label for label, (_unit, a) in owed.items() if a.principal > 0}
+    open_cases = Case.objects.exclude(stage=Stage.CLOSED).select_related("unit")
+    assert {case.unit.label for case in open_cases} == owing
+    assert all(case.collector and case.legal_officer for case in open_cases)
+
+
+def test_the_largest_debts_reached_the_demand_letter_and_notices_were_made(demo, demo_arrears):
+    assert Case.objects.filter(stage=Stage.DEMAND_LETTER).count() == 3
+    run = NoticeRun.objects.get()
+    assert run.status == NoticeRun.Status.DONE
+    assert run.documents.count() == run.total == Case.objects.exclude(stage=Stage.CLOSED).count()
+    assert run.merged_file is not None
