@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connections, router
-from django.db.models import F, Q, QuerySet, Sum, Value
+from django.db.models import F, Max, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, Greatest, Least
 
 from cases.db import DaysBetween, Fen, ScaledInt
@@ -138,6 +138,17 @@ HAVING SUM(outstanding_fen) > 0
 """
 
 
+def _restriction(units: QuerySet[Unit] | None) -> QuerySet[Unit] | None:
+    """``units``, or None when it is every unit (an unfiltered queryset of units): filtering
+    the ledger on ``unit_id IN (every unit)`` costs a semi-join over every row for nothing."""
+    if units is None:
+        return None
+    query = units.query
+    if query.where or query.is_sliced or query.combinator or units.model is not Unit:
+        return units
+    return None
+
+
 def _as_date(value) -> dt.date | None:
     if value is None or isinstance(value, dt.date):
         return value
@@ -153,6 +164,7 @@ def arrears_as_of(
     the per-charge balances are rolled up per unit in the database; ``breakdown`` adds one
     query for principal by item and by period, and credit (unallocated payments) is one more.
     """
+    units = _restriction(units)
     overdue = charge_balances(units, as_of=as_of).filter(due_date__lt=as_of)
     per_charge = overdue.values(
         "unit_id",
@@ -203,22 +215,26 @@ def arrears_as_of(
 
 
 def _credit_by_unit(units, *, as_of: dt.date) -> dict[int, Decimal]:
-    payments = Payment.objects.filter(paid_on__lte=as_of)
+    # Grouped by the payment's primary key alone (its amount is aggregated, not grouped on,
+    # and the default ordering's joins to unit and estate are dropped), so PostgreSQL merges
+    # payments and allocations in key order and aggregates as they stream instead of hashing
+    # a million groups.
+    payments = Payment.objects.filter(paid_on__lte=as_of).order_by()
     if units is not None:
         payments = payments.filter(unit__in=units)
-    left = (
+    rows = (
         payments.annotate(
+            amount_fen=Max(Fen("amount")),
             used_fen=Coalesce(
                 Sum(Fen("allocations__amount"), filter=Q(allocations__allocated_on__lte=as_of)), 0
-            )
+            ),
         )
-        .annotate(left_fen=Fen("amount") - F("used_fen"))
-        .filter(left_fen__gt=0)
-        .values_list("unit_id", "left_fen")
+        .filter(used_fen__lt=F("amount_fen"))
+        .values_list("unit_id", "amount_fen", "used_fen")
     )
     credit: dict[int, Decimal] = defaultdict(Decimal)
-    for unit_id, left_fen in left:
-        credit[unit_id] += Decimal(left_fen) / FEN
+    for unit_id, amount_fen, used_fen in rows:
+        credit[unit_id] += Decimal(amount_fen - used_fen) / FEN
     return dict(credit)
 
 
