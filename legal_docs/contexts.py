@@ -7,10 +7,12 @@ formatted for print (amounts in figures and capitals, dates as 2026年11月28日
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from decimal import Decimal
 
 from django.db.models import Max
+from django.utils import timezone
 
 from cases.legal_rules import court_fee
 from cases.models import (
@@ -47,6 +49,7 @@ ITEM_ZH = {
     ChargeItem.PARKING: "停车费",
     ChargeItem.OTHER: "其他费用",
 }
+BUILDING_SUFFIXES = ("幢", "栋", "座", "楼", "区", "号", "铺")
 SEGMENT_ZH = {"occupied": "已入住", "vacant": "空置", "shop": "商铺", "villa": "别墅"}
 KIND_ABBR = {
     K.PAYMENT_NOTICE: "催",
@@ -165,7 +168,8 @@ def common_context(
     estate = unit.estate
     party = liable_party(unit)
     arrears = arrears_for_unit(unit, as_of=as_of)
-    unit_address = f"{estate.city}{estate.name}{unit.building}幢{unit.number}室"
+    building = unit.building if unit.building.endswith(BUILDING_SUFFIXES) else f"{unit.building}幢"
+    unit_address = f"{estate.city}{estate.name}{building}{unit.number}室"
     context = {
         "company": {
             "name": estate.company_name,
@@ -323,24 +327,13 @@ def build_context(
                 "lawyer_letter_served_on": _served_on(case, Letter.LAWYER_LETTER),
             }
     elif kind == K.EVIDENCE_LIST:
-        entries = EvidenceEntry.objects.filter(case=case).order_by("seq") if case else []
+        entries = list(EvidenceEntry.objects.filter(case=case).order_by("seq")) if case else []
         problem = evidence_status(case) if case else None
-        count = len(entries)
         context |= {
             "court": {"name": estate.court_name},
-            "items": [
-                {
-                    "no": e.seq,
-                    "date": f"{date_cn(e.recorded_at.date())} {e.recorded_at:%H:%M}",
-                    "kind": EVIDENCE_KIND_ZH.get(e.kind, e.kind),
-                    "description": e.summary,
-                    "sha256": e.file_sha256 or e.hash,
-                    "proves": EVIDENCE_PROVES.get(e.kind, "案件办理过程"),
-                }
-                for e in entries
-            ],
+            "items": _evidence_items(entries),
             "chain_status": (
-                f"证据链校验通过（共{count}条）"
+                f"证据链校验通过（共{len(entries)}条）"
                 if problem is None
                 else f"证据链在第{problem.seq}条处校验失败：{problem.reason}"
             ),
@@ -357,8 +350,13 @@ def build_context(
         }
     elif kind == K.LAWSUIT_WITHDRAWAL:
         paid_on = _last_paid_on(unit)
-        claim = arrears.principal + (arrears.late_fee if rate > 0 else Decimal(0))
-        fee = court_fee(money(claim), procedure="withdrawn")
+        claim = _claim_filed(case, arrears, rate=rate)
+        payment_order = case is not None and case.litigation_kind == LitigationKind.PAYMENT_ORDER
+        fee = (
+            court_fee(claim, procedure="payment_order", halved=True)
+            if payment_order
+            else court_fee(claim, procedure="withdrawn")
+        )
         context |= {
             "court": {"name": case.court if case and case.court else estate.court_name},
             "court_case_number": case.court_case_number if case else "",
@@ -410,7 +408,7 @@ def build_context(
                 "reason_category": str(a.get_reason_category_display()) if a else "",
                 "reason": a.reason if a else "",
                 "requested_by": _person(a.requested_by) if a else "",
-                "requested_on": date_cn(a.created_at.date()) if a else "",
+                "requested_on": date_cn(timezone.localtime(a.created_at).date()) if a else "",
                 "approved_by": _person(a.approved_by) if a else "",
                 "approved_on": date_cn(a.effective_on) if a else "",
                 "late_fee_before": _money(before),
@@ -418,6 +416,36 @@ def build_context(
             }
         }
     return context
+
+
+def _evidence_items(entries: list[EvidenceEntry]) -> list[dict]:
+    """One row per evidence entry, and one per file it carries (photos, recordings,
+    receipts, documents), each with the SHA-256 a court can check."""
+    items = []
+    for entry in entries:
+        at = timezone.localtime(entry.recorded_at)
+        files = json.loads(entry.body).get("files") or []
+        base = {
+            "date": f"{date_cn(at.date())} {at:%H:%M}",
+            "kind": EVIDENCE_KIND_ZH.get(entry.kind, entry.kind),
+            "proves": EVIDENCE_PROVES.get(entry.kind, "案件办理过程"),
+        }
+        # numbered by the entry's place in the chain; a second file of one entry is 6.2
+        if not files:
+            items.append(
+                base | {"no": entry.seq, "description": entry.summary, "sha256": entry.hash}
+            )
+        for n, sha in enumerate(files, start=1):
+            suffix = f"（附件{n}）" if len(files) > 1 else "（附件）"
+            items.append(
+                base
+                | {
+                    "no": entry.seq if n == 1 else f"{entry.seq}.{n}",
+                    "description": entry.summary + suffix,
+                    "sha256": sha,
+                }
+            )
+    return items
 
 
 def _person(user) -> str:
@@ -434,7 +462,28 @@ def _lawyer_letter_date(case: Case | None) -> str:
         .order_by("-seq")
         .first()
     )
-    return date_cn(entry.recorded_at.date()) if entry else ""
+    return date_cn(timezone.localtime(entry.recorded_at).date()) if entry else ""
+
+
+def _claim_filed(case: Case | None, arrears: UnitArrears, *, rate: Decimal) -> Decimal:
+    """The claim as filed with the court (from the complaint or application generated at
+    filing); by the time of a withdrawal the owner has usually paid, so today's arrears are
+    no basis for the fee."""
+    from legal_docs.models import LegalDocument
+
+    filed = (
+        LegalDocument.objects.filter(
+            case=case, kind__in=[K.CIVIL_COMPLAINT, K.PAYMENT_ORDER_APPLICATION]
+        )
+        .order_by("-version")
+        .values_list("context", flat=True)
+        .first()
+        if case is not None
+        else None
+    )
+    if filed and filed.get("claim_total"):
+        return Decimal(filed["claim_total"].replace(",", ""))
+    return money(arrears.principal + (arrears.late_fee if rate > 0 else Decimal(0)))
 
 
 def litigation_document_kind(case: Case) -> str:

@@ -47,10 +47,8 @@ class Command(BaseCommand):
         pending = notice_run_pending(run)
         if not pending and run.status == run.Status.DONE:
             done, failed, total = notice_run_progress(run)
-            self.stdout.write(
-                f"{found.name} {month}: already done (run #{run.pk}: {done} notices, "
-                f"{failed} failed); nothing to do"
-            )
+            self.stdout.write(f"{found.name} {month}: {total} delinquent units, 0 notices to make")
+            self.stdout.write(f"run #{run.pk}: done {done} / total {total}, failed {failed}")
             return
         self.stdout.write(
             f"{found.name} {month}: {run.total} delinquent units, {len(pending)} notices to make"
