@@ -28,13 +28,14 @@ def user_may_view_case(user, case: Case) -> bool:
 
 
 def user_may_work_case(user, case: Case) -> bool:
-    """Log contacts and promises: the assigned collector, legal officers, managers."""
+    """Log contacts and promises: the assigned collector, legal officers, managers, and the
+    system (the reminders the clocks send are contacts too)."""
     if not (user and user.is_authenticated):
         return False
     if user.is_superuser:
         return True
     roles = user_roles(user)
-    if roles & {Role.LEGAL_OFFICER, Role.MANAGER}:
+    if roles & {Role.LEGAL_OFFICER, Role.MANAGER, Role.SYSTEM}:
         return True
     return Role.COLLECTOR in roles and case.collector_id == user.pk
 
