@@ -10,6 +10,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("imports/", include("workflows.imports_views")),
+    path("", include("workflows.approvals.urls")),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     prefix_default_language=False,
 )

@@ -9,6 +9,7 @@ from django.utils import timezone
 from cases.models import Case, EvidenceEntry
 from cases.services.sweep import sweep_run
 from legal_docs.services import legal_doc_generate
+from workflows import tasks_clock  # noqa: F401 - registers the clock and approval tasks
 
 
 @shared_task(name="workflows.daily_sweep", acks_late=True)

@@ -34,9 +34,11 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "viewflow",
+    "viewflow.workflow",
     "cases",
     "legal_docs",
     "workflows",
+    "workflows.approvals",
 ]
 
 MIDDLEWARE = [
@@ -122,6 +124,26 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BROKER_TRANSPORT_OPTIONS = env.json("CELERY_BROKER_TRANSPORT_OPTIONS", default={})
+
+# SMS reminders (workflows.sms): an outbox file by default, an HTTP gateway for production.
+SMS_BACKEND = env.str("SMS_BACKEND", default="workflows.sms.OutboxSmsBackend")
+SMS_OUTBOX = env.str("SMS_OUTBOX", default=str(VAR_DIR / "sms" / "outbox.jsonl"))
+SMS_GATEWAY = {
+    "URL": env.str("SMS_GATEWAY_URL", default=""),
+    "API_KEY": env.str("SMS_GATEWAY_API_KEY", default=""),
+    "SIGN_NAME": env.str("SMS_SIGN_NAME", default=""),
+    "TIMEOUT": env.float("SMS_GATEWAY_TIMEOUT", default=10.0),
+    "RETRIES": env.int("SMS_GATEWAY_RETRIES", default=3),
+    "BACKOFF": env.float("SMS_GATEWAY_BACKOFF", default=0.5),
+}
+SMS_TIME_ZONE = env.str("SMS_TIME_ZONE", default="Asia/Shanghai")
+SMS_QUIET_HOURS = env.str("SMS_QUIET_HOURS", default="21:00-08:00")  # "" = none
+SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=3)
+EMAIL_BACKEND = env.str(
+    "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="fee-recovery@localhost")
 
 LOGGING = {
     "version": 1,
