@@ -150,6 +150,16 @@ def ensure_builtin_templates() -> None:
         templates_sync_builtin()
 
 
+def cn_date(day: dt.date) -> str:
+    """A date as documents write it, computed here independently: 2026年01月05日."""
+    return f"{day.year}年{day.month:02d}月{day.day:02d}日"
+
+
+def figures(amount: Decimal) -> str:
+    """An amount in figures as documents write it: 11,424.95."""
+    return f"{amount:,.2f}"
+
+
 def document_text(document: LegalDocument) -> str:
     """What the owner (or the court) reads in the stored .docx."""
     return docx_text(blob_read(document.sha256), headers_footers=True)

@@ -39,8 +39,10 @@ from tests.legal_docs.conftest import (
     PRINCIPAL,
     WATER_BILLS,
     WATER_TOTAL,
+    cn_date,
     document_text,
     entry_data,
+    figures,
 )
 
 KINDS = [str(kind) for kind in K]
@@ -54,14 +56,6 @@ ITEM_ROWS = (
 WITH_ITEMS = {K.PAYMENT_NOTICE, K.DEMAND_LETTER, K.LAWYER_LETTER, K.CIVIL_COMPLAINT}
 WITH_TOTALS = WITH_ITEMS | {K.INSTALLMENT_AGREEMENT, K.PAYMENT_ORDER_APPLICATION}
 CUT_OFF_THREATS = re.compile(r"停水|停电|停气|停暖|断水|断电|断气|停止供")
-
-
-def cn_date(day: dt.date) -> str:
-    return f"{day.year}年{day.month:02d}月{day.day:02d}日"
-
-
-def figures(amount: Decimal) -> str:
-    return f"{amount:,.2f}"
 
 
 def late_fee(as_of: dt.date) -> Decimal:

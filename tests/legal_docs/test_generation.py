@@ -29,19 +29,13 @@ from legal_docs.services import legal_doc_generate, legal_doc_record_delivery
 from tests.legal_docs.conftest import (
     COURT_CASE_NUMBER,
     OWNER_NAME,
+    cn_date,
     document_text,
     entry_data,
+    figures,
     pdf_receipt,
 )
 from workflows.tasks import generate_document
-
-
-def cn_date(day: dt.date) -> str:
-    return f"{day.year}年{day.month:02d}月{day.day:02d}日"
-
-
-def figures(amount: Decimal) -> str:
-    return f"{amount:,.2f}"
 
 
 def made_by(story, to: str) -> list[str]:

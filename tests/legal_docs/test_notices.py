@@ -164,13 +164,22 @@ def test_an_unknown_estate_is_refused_clearly(notice_estate, tmp_path):
     assert not NoticeRun.objects.exists()
 
 
-@pytest.mark.skipif(
-    bool(shutil.which("soffice") or shutil.which("libreoffice")),
-    reason="LibreOffice is installed: the PDF is made (tests/legal_docs/test_pdf.py)",
-)
+SOFFICE = bool(shutil.which("soffice") or shutil.which("libreoffice"))
+
+
+@pytest.mark.skipif(SOFFICE, reason="LibreOffice is installed: the PDF is made (next test)")
 def test_pdf_without_libreoffice_says_how_to_get_it(notice_estate, tmp_path):
     _stdout, stderr = run(notice_estate, "2026-11", tmp_path, "--pdf")
 
     assert "LibreOffice (soffice) is not installed" in stderr
     assert "apt-get install libreoffice-writer" in stderr
     assert (tmp_path / "催款单-wangjiang-2026-11-合并打印.docx").exists()  # the .docx were written
+
+
+@pytest.mark.skipif(not SOFFICE, reason="LibreOffice (soffice) is not installed")
+def test_pdf_of_the_merged_notices(notice_estate, tmp_path):
+    stdout, _stderr = run(notice_estate, "2026-11", tmp_path, "--pdf")
+
+    pdf = tmp_path / "催款单-wangjiang-2026-11-合并打印.pdf"
+    assert f"PDF: {pdf}" in stdout
+    assert pdf.read_bytes().startswith(b"%PDF")
