@@ -10,7 +10,14 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from cases.models import CallScript, Case, Party, Stage, UnitParty
-from cases.permissions import mask_phone, user_may_view_case, user_on_case, user_sees_all_cases
+from cases.models.case import TRANSITIONS
+from cases.permissions import (
+    mask_phone,
+    user_may_transition,
+    user_may_view_case,
+    user_on_case,
+    user_sees_all_cases,
+)
 from cases.selectors.ledger import UnitArrears, arrears_for_unit
 
 
@@ -20,6 +27,16 @@ def case_list_for(user) -> QuerySet[Case]:
     if not user_sees_all_cases(user):
         cases = cases.filter(collector_id=user.pk)
     return cases.order_by("-priority", "id")
+
+
+def transitions_open_to(user, case: Case) -> list[str]:
+    """The steps ``user``'s role may take from the case's current stage (the guards are
+    only checked when a step is taken)."""
+    return [
+        name
+        for name, spec in TRANSITIONS.items()
+        if case.stage in spec.sources and user_may_transition(user, case, spec)
+    ]
 
 
 def call_scripts_for(case: Case) -> list[CallScript]:

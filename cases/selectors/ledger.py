@@ -254,3 +254,11 @@ def arrears_for_unit(unit: Unit, *, as_of: dt.date) -> UnitArrears:
         late_fee_paid=zero,
         credit=_credit_by_unit(Unit.objects.filter(pk=unit.pk), as_of=as_of).get(unit.pk, zero),
     )
+
+
+def charge_late_fee_owed(charge: Charge) -> Decimal:
+    """Accrued late fee not yet paid or waived on a charge from ``charge_balances``, to the
+    cent (never below zero)."""
+    accrued = Decimal(charge.late_fee_e8) / LATE_FEE_SCALE
+    settled = Decimal(charge.late_fee_paid_fen + charge.late_fee_waived_fen) / FEN
+    return money(max(Decimal(0), accrued - settled))

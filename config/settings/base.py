@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "viewflow",
     "viewflow.workflow",
+    "axes",
     "cases",
     "legal_docs",
     "workflows",
@@ -48,8 +49,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "workflows.workspaces.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -110,7 +114,26 @@ EVIDENCE_STORE_ROOT = Path(
     env.str("DJANGO_EVIDENCE_STORE", default=str(Path(MEDIA_ROOT) / "store"))
 )
 
-LOGIN_URL = "admin:login"
+# The workspaces (workflows.workspaces) are the web UI; the admin stays for master data.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "login"
+
+# django-axes: an account is locked after AXES_FAILURE_LIMIT failed logins in a row, for
+# AXES_COOLOFF_HOURS; a manager (or `manage.py axes_reset_username`) can lift it earlier.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
+# Lock the account, not the address: a property office's collectors share one NAT address,
+# and an address lock would shut them all out after one person's typos. Hence W006 silenced.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "workspaces/locked_out.html"
+AXES_VERBOSE = False
 
 # Celery: eager (in-process, no broker) unless a broker is configured.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "memory://localhost/"

@@ -449,11 +449,10 @@ def test_write_off_approved_closes_the_case_and_rejected_leaves_it(
 # --- the decision form (viewflow's task view) ------------------------------------------------
 
 
-@pytest.mark.urls("workflows.approvals.urls")
 def test_manager_decides_through_the_task_form(
     desk, staff, client, django_capture_on_commit_callbacks
 ):
-    import workflows.approvals.urls  # noqa: F401  (builds the flows' URL namespaces)
+    import workflows.workspaces.urls  # noqa: F401  (builds the flows' URL namespaces)
 
     _flows, models, services = _approvals()
     case = desk.case(stage=Stage.LAWYER_LETTER)

@@ -1,4 +1,4 @@
-"""Reads the API needs that ``cases.selectors`` does not offer yet, scoped to the user.
+"""Reads only the API needs, scoped to the user.
 
 Candidates to move into ``cases.selectors`` once another caller needs them."""
 
@@ -6,24 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
 from cases.models import Case, Charge, Party, Payment, Stage
-from cases.models.case import TRANSITIONS
-from cases.permissions import user_may_transition, user_may_view_case, user_sees_all_cases
 from cases.selectors.ledger import (
-    FEN,
-    LATE_FEE_SCALE,
     UnitArrears,
     arrears_for_unit,
     charge_balances,
-    money,
 )
-from cases.storage import blob_read
-from legal_docs.models import LegalDocument
 
 
 def party_list_for(user) -> QuerySet[Party]:
@@ -56,25 +48,8 @@ def charges_overdue(charges: QuerySet[Charge], overdue: bool, *, as_of=None) -> 
     return charges.filter(condition) if overdue else charges.exclude(condition)
 
 
-def charge_late_fee_owed(charge: Charge) -> Decimal:
-    """Accrued late fee not yet paid or waived, to the cent (never below zero)."""
-    accrued = Decimal(charge.late_fee_e8) / LATE_FEE_SCALE
-    settled = Decimal(charge.late_fee_paid_fen + charge.late_fee_waived_fen) / FEN
-    return money(max(Decimal(0), accrued - settled))
-
-
 def payment_list() -> QuerySet[Payment]:
     return Payment.objects.select_related("unit", "recorded_by").prefetch_related("allocations")
-
-
-def transitions_open_to(user, case: Case) -> list[str]:
-    """The steps ``user``'s role may take from the case's current stage (the guards are
-    only checked when a step is taken)."""
-    return [
-        name
-        for name, spec in TRANSITIONS.items()
-        if case.stage in spec.sources and user_may_transition(user, case, spec)
-    ]
 
 
 @dataclass(frozen=True)
@@ -94,18 +69,3 @@ def payment_outcome(payment: Payment) -> PaymentOutcome:
         arrears=arrears_for_unit(payment.unit, as_of=as_of),
         case=Case.objects.filter(unit_id=payment.unit_id).exclude(stage=Stage.CLOSED).first(),
     )
-
-
-def document_for_user(user, pk: int) -> tuple[LegalDocument, bytes]:
-    """A generated document and its bytes, re-hashed (``blob_read`` raises if the stored
-    file changed or is gone). ``LegalDocument.DoesNotExist`` when ``user`` may not see the
-    document's case (or, for a document on no case, may not see every case)."""
-    document = LegalDocument.objects.select_related("unit", "case").get(pk=pk)
-    visible = (
-        user_may_view_case(user, document.case)
-        if document.case is not None
-        else user_sees_all_cases(user)
-    )
-    if not visible:
-        raise LegalDocument.DoesNotExist(f"document {pk} not visible to {user}")
-    return document, blob_read(document.sha256)

@@ -33,9 +33,9 @@ from cases.models import (
 )
 from cases.models.case import TRANSITIONS
 from cases.permissions import mask_phone
-from cases.selectors.ledger import FEN, money
+from cases.selectors.case import transitions_open_to
+from cases.selectors.ledger import FEN, charge_late_fee_owed, money
 from legal_docs.models import LegalDocument
-from workflows.api.selectors import charge_late_fee_owed, transitions_open_to
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 

@@ -27,12 +27,12 @@ from cases.services.evidence import evidence_status
 from cases.services.ledger import payment_record
 from cases.storage import DOCX_CONTENT_TYPE
 from legal_docs.models import LegalDocument
+from legal_docs.selectors import document_for_user
 from workflows.api import filters, serializers
 from workflows.api.idempotency import idempotent
 from workflows.api.permissions import RolePermission
 from workflows.api.selectors import (
     charge_list,
-    document_for_user,
     party_list_for,
     payment_list,
     payment_outcome,

@@ -1,0 +1,205 @@
+"""What the workspace pages show, read in a fixed number of queries whatever the data size
+(tests/workflows/test_workspace_queries.py holds every page to that). Scoped to the user by
+``cases.selectors.case.case_list_for``/``case_for_user``; nothing here writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from cases.models import (
+    Case,
+    ContactAttempt,
+    Delivery,
+    EvidenceEntry,
+    PromiseStatus,
+    Stage,
+    Unit,
+    UnitParty,
+)
+from cases.models.case import TRANSITIONS
+from cases.selectors.case import (
+    PartyContact,
+    call_scripts_for,
+    case_list_for,
+    party_contacts_for,
+    transitions_open_to,
+)
+from cases.selectors.ledger import (
+    FEN,
+    UnitArrears,
+    arrears_for_unit,
+    charge_balances,
+    charge_late_fee_owed,
+    money,
+)
+from cases.services.evidence import ChainProblem, evidence_status
+from legal_docs.models import LegalDocument
+from workflows.approvals.models import ApprovalRequest, ApprovalStatus
+
+WORKLIST_PAGE_SIZE = 50
+TIMELINE_PAGE_SIZE = 100
+OPEN_STAGES = [s for s in Stage.values if s != Stage.CLOSED]
+
+
+def _liable_party_name() -> Subquery:
+    return Subquery(
+        UnitParty.objects.filter(unit_id=OuterRef("unit_id"), liable=True)
+        .order_by("role", "id")
+        .values("party__name")[:1]
+    )
+
+
+def worklist_for(user, *, filters: dict | None = None) -> QuerySet[Case]:
+    """The open cases ``user`` works (a collector: their own; others: all), highest priority
+    first, each annotated with ``owner_name`` and ``has_broken_promise``."""
+    filters = filters or {}
+    cases = (
+        case_list_for(user)
+        .filter(stage__in=OPEN_STAGES)
+        .annotate(
+            owner_name=_liable_party_name(),
+            has_broken_promise=Exists(
+                ContactAttempt.objects.filter(
+                    case_id=OuterRef("pk"), promise_status=PromiseStatus.BROKEN
+                )
+            ),
+        )
+    )
+    if filters.get("estate"):
+        cases = cases.filter(unit__estate_id=filters["estate"])
+    if filters.get("stage"):
+        cases = cases.filter(stage=filters["stage"])
+    if filters.get("min_days") is not None:
+        cases = cases.filter(days_overdue_snapshot__gte=filters["min_days"])
+    if filters.get("min_amount") is not None:
+        cases = cases.filter(principal_snapshot__gte=filters["min_amount"])
+    if filters.get("broken_promises"):
+        cases = cases.filter(has_broken_promise=True)
+    return cases
+
+
+def paginate(queryset, page_number, per_page: int) -> Page:
+    return Paginator(queryset, per_page).get_page(page_number)
+
+
+@dataclass(frozen=True)
+class ArrearsRow:
+    """One charge still owing principal or late fee: the case page's arrears table."""
+
+    charge_id: int
+    item: str
+    period_start: dt.date
+    due_date: dt.date
+    amount: Decimal
+    outstanding: Decimal
+    late_fee: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.outstanding + self.late_fee
+
+
+def arrears_rows(case: Case, *, as_of: dt.date) -> list[ArrearsRow]:
+    """The unit's charges past due with something owed, by due date then item."""
+    charges = (
+        charge_balances(Unit.objects.filter(pk=case.unit_id), as_of=as_of)
+        .filter(due_date__lt=as_of)
+        .order_by("due_date", "item", "id")
+    )
+    rows = []
+    for charge in charges:
+        outstanding = money(Decimal(charge.outstanding_fen) / FEN)
+        late_fee = charge_late_fee_owed(charge)
+        if outstanding or late_fee:
+            rows.append(
+                ArrearsRow(
+                    charge_id=charge.pk,
+                    item=charge.get_item_display(),
+                    period_start=charge.period_start,
+                    due_date=charge.due_date,
+                    amount=charge.amount,
+                    outstanding=outstanding,
+                    late_fee=late_fee,
+                )
+            )
+    return rows
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    document: LegalDocument
+    deliveries: list[Delivery]
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+
+
+@dataclass(frozen=True)
+class CasePage:
+    case: Case
+    as_of: dt.date
+    arrears: UnitArrears
+    rows: list[ArrearsRow]
+    parties: list[PartyContact]
+    call_scripts: list
+    timeline: Page
+    documents: list[DocumentRow]
+    approvals: list[ApprovalRequest]
+    pending_approval: ApprovalRequest | None
+    chain_problem: ChainProblem | None
+    actions: list[Action]
+    evidence_count: int
+
+
+def case_page_for(user, case: Case, *, timeline_page=1, as_of: dt.date | None = None) -> CasePage:
+    """Everything the case page shows. ``case`` must already be one ``user`` may see
+    (``workflows.workspaces.access.case_or_404``)."""
+    as_of = as_of or timezone.localdate()
+    entries = EvidenceEntry.objects.filter(case=case).select_related("actor").order_by("-seq")
+    deliveries: dict[str, list[Delivery]] = {}
+    for delivery in Delivery.objects.filter(case=case).order_by("delivered_on", "id"):
+        deliveries.setdefault(delivery.document_ref, []).append(delivery)
+    documents = [
+        DocumentRow(document=d, deliveries=deliveries.get(str(d.pk), []))
+        for d in LegalDocument.objects.filter(case=case).order_by("-generated_at", "-id")
+    ]
+    approvals = list(
+        ApprovalRequest.objects.filter(case=case)
+        .select_related("requested_by", "approved_by")
+        .order_by("-requested_at", "-id")[:20]
+    )
+    timeline = paginate(entries, timeline_page, TIMELINE_PAGE_SIZE)
+    return CasePage(
+        case=case,
+        as_of=as_of,
+        arrears=arrears_for_unit(case.unit, as_of=as_of),
+        rows=arrears_rows(case, as_of=as_of),
+        parties=party_contacts_for(user, case),
+        call_scripts=call_scripts_for(case),
+        timeline=timeline,
+        documents=documents,
+        approvals=approvals,
+        pending_approval=next((a for a in approvals if a.status == ApprovalStatus.PENDING), None),
+        chain_problem=evidence_status(case),
+        actions=[Action(name, TRANSITIONS[name].label) for name in transitions_open_to(user, case)],
+        evidence_count=timeline.paginator.count,
+    )
+
+
+def case_file_visible(case: Case, sha256: str) -> bool:
+    """Whether a stored file belongs to this case's evidence (a photo, recording, receipt,
+    delivery proof or generated document named by one of its entries)."""
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        return False
+    return EvidenceEntry.objects.filter(
+        Q(file_sha256=sha256) | Q(body__contains=sha256), case=case
+    ).exists()

@@ -1,0 +1,311 @@
+"""The case page and what is done from it: log a contact (with a promise, a photo, a
+recording), ask for a waiver or an installment plan, advance the case (with a preview of
+the document the step generates), record a letter's delivery, ask for a withdrawal, and
+download its documents and evidence files."""
+
+from __future__ import annotations
+
+import copy
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import generic
+
+from cases.models import StoredFile
+from cases.models.case import TRANSITIONS
+from cases.permissions import user_may_work_case
+from cases.policy import guard_for
+from cases.selectors.case import transitions_open_to
+from cases.services.case import CaseError, case_transition, contact_log
+from cases.storage import blob_read
+from legal_docs.models import LegalDocument
+from legal_docs.selectors import document_for_user, legal_doc_preview
+from legal_docs.services import legal_doc_record_delivery
+from workflows.approvals.models import WAIVER_REASONS
+from workflows.approvals.services import (
+    installment_plan_propose,
+    waiver_request,
+    withdrawal_request,
+)
+from workflows.escalation import documents_for
+from workflows.workspaces import forms
+from workflows.workspaces.access import is_legal, is_manager
+from workflows.workspaces.selectors import case_file_visible, case_page_for
+from workflows.workspaces.views.common import CaseMixin, attachment_response
+
+# The letters whose delivery starts a deadline, in the order they are sent.
+DELIVERABLE_KINDS = ("demand_letter", "lawyer_letter", "payment_order_application", "complaint")
+
+
+def case_url(case, name: str = "detail", **kwargs) -> str:
+    return reverse(f"workspaces:case:{name}", kwargs={"pk": case.pk, **kwargs})
+
+
+class CaseDetailView(CaseMixin, generic.TemplateView):
+    template_name = "workspaces/case_detail.html"
+
+    def get_context_data(self, **kwargs):
+        page = case_page_for(
+            self.request.user, self.case, timeline_page=self.request.GET.get("page", 1)
+        )
+        user = self.request.user
+        return super().get_context_data(
+            page=page,
+            may_work=user_may_work_case(user, self.case),
+            may_record_delivery=is_legal(user) or is_manager(user),
+            **kwargs,
+        )
+
+
+class CaseFormView(CaseMixin, generic.FormView):
+    """A form about a case that calls one service; its refusals come back as form errors
+    and nothing is written."""
+
+    success_message = ""
+
+    def get_success_url(self):
+        return case_url(self.case)
+
+    def perform(self, form):  # pragma: no cover - each view defines it
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        try:
+            self.perform(form)
+        except ValidationError as exc:
+            forms.apply_errors(form, exc)
+            return self.form_invalid(form)
+        except CaseError as exc:
+            form.add_error(None, exc.message)
+            return self.form_invalid(form)
+        messages.success(self.request, self.success_message)
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class ContactLogView(CaseFormView):
+    template_name = "workspaces/case_contact.html"
+    form_class = forms.ContactForm
+
+    def get(self, request, *args, **kwargs):
+        if not user_may_work_case(request.user, self.case):
+            raise PermissionDenied
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if not user_may_work_case(request.user, self.case):
+            raise PermissionDenied
+        return super().post(request, *args, **kwargs)
+
+    def get_initial(self):
+        return {"channel": "phone", "outcome": "reached"}
+
+    def perform(self, form):
+        data = form.cleaned_data
+        promised = data["outcome"] == "promised"
+        contact_log(
+            self.case,
+            actor=self.request.user,
+            channel=data["channel"],
+            outcome=data["outcome"],
+            occurred_at=data.get("occurred_at"),
+            notes=data["notes"],
+            witness=data["witness"],
+            delivery_confirmed=data["delivery_confirmed"],
+            promised_on=data["promised_on"] if promised else None,
+            promised_amount=data["promised_amount"] if promised else None,
+            attachments=form.attachments(),
+        )
+        self.success_message = _("Contact logged on case #%(id)s.") % {"id": self.case.pk}
+
+
+class WaiverRequestView(CaseFormView):
+    template_name = "workspaces/case_form.html"
+    form_class = forms.WaiverForm
+    title = _("Ask for a late-fee waiver")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "categories": WAIVER_REASONS}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title=self.title, **kwargs)
+
+    def perform(self, form):
+        data = form.cleaned_data
+        waiver_request(
+            self.case,
+            actor=self.request.user,
+            reason_category=data["reason_category"],
+            reason=data["reason"],
+            good_faith=data["good_faith"],
+            amount=data["amount"],
+        )
+        self.success_message = _("Waiver request sent to the managers.")
+
+
+class PlanProposeView(CaseFormView):
+    template_name = "workspaces/case_form.html"
+    form_class = forms.PlanForm
+    title = _("Propose an installment plan")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title=self.title, **kwargs)
+
+    def perform(self, form):
+        data = form.cleaned_data
+        installment_plan_propose(
+            self.case,
+            actor=self.request.user,
+            installments=data["installments"],
+            reason=data["reason"],
+        )
+        self.success_message = _("Installment plan sent to the managers.")
+
+
+class WithdrawalRequestView(CaseFormView):
+    template_name = "workspaces/case_form.html"
+    form_class = forms.WithdrawalForm
+    title = _("Ask for a withdrawal")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title=self.title, **kwargs)
+
+    def perform(self, form):
+        withdrawal_request(self.case, actor=self.request.user, reason=form.cleaned_data["reason"])
+        self.success_message = _("Withdrawal requested; a manager decides.")
+
+
+class AdvanceView(CaseFormView):
+    """Take one step of the state machine, after seeing the guard's verdict and the text of
+    the document(s) the step will generate."""
+
+    template_name = "workspaces/case_advance.html"
+    form_class = forms.AdvanceForm
+
+    def dispatch(self, request, *args, **kwargs):
+        self.transition = kwargs["transition"]
+        if self.transition not in TRANSITIONS:
+            raise Http404(_("No such step."))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        self._check_open()
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        self._check_open()
+        return super().post(request, *args, **kwargs)
+
+    def _check_open(self):
+        if self.transition not in transitions_open_to(self.request.user, self.case):
+            raise PermissionDenied
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "transition": self.transition, "case": self.case}
+
+    def get_initial(self):
+        return {"expected_stage": self.case.stage}
+
+    def previews(self) -> list[tuple[str, str]]:
+        spec = TRANSITIONS[self.transition]
+        target = spec.target or self.case.return_stage
+        preview_case = copy.copy(self.case)
+        if self.transition == "file_litigation":
+            preview_case.litigation_kind = self.request.GET.get("kind") or "payment_order"
+        out = []
+        for kind in documents_for(preview_case, target, self.case.stage):
+            label = LegalDocument(kind=kind).get_kind_display()
+            try:
+                out.append((label, legal_doc_preview(kind, case=preview_case)))
+            except Exception as exc:  # a preview must never block the step itself
+                out.append((label, _("No preview: %(error)s") % {"error": exc}))
+        return out
+
+    def get_context_data(self, **kwargs):
+        guard = guard_for(self.transition)(self.case) if self.transition else None
+        return super().get_context_data(
+            spec=TRANSITIONS[self.transition],
+            guard=guard,
+            previews=self.previews(),
+            **kwargs,
+        )
+
+    def perform(self, form):
+        case_transition(
+            self.case,
+            self.transition,
+            actor=self.request.user,
+            note=form.cleaned_data["note"],
+            expected_stage=form.cleaned_data["expected_stage"],
+            **form.params(),
+        )
+        self.success_message = _("Case #%(id)s: %(step)s done.") % {
+            "id": self.case.pk,
+            "step": TRANSITIONS[self.transition].label,
+        }
+
+
+class DeliveryRecordView(CaseFormView):
+    template_name = "workspaces/case_form.html"
+    form_class = forms.DeliveryForm
+    title = _("Record a letter's delivery")
+
+    def documents(self):
+        return LegalDocument.objects.filter(case=self.case, kind__in=DELIVERABLE_KINDS).order_by(
+            "-generated_at"
+        )
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "documents": self.documents()}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title=self.title, **kwargs)
+
+    def perform(self, form):
+        data = form.cleaned_data
+        document = self.documents().get(pk=data["document"])
+        proof = data.get("proof")
+        legal_doc_record_delivery(
+            document,
+            actor=self.request.user,
+            status=data["status"],
+            delivered_on=data["delivered_on"],
+            method=data["method"],
+            proof=proof,
+            proof_name=proof.name if proof else "",
+        )
+        self.success_message = _("Delivery recorded.")
+
+
+class DocumentDownloadView(CaseMixin, generic.View):
+    def get(self, request, pk, document_pk):
+        try:
+            document, content = document_for_user(request.user, int(document_pk))
+        except LegalDocument.DoesNotExist:
+            raise Http404(_("No such document.")) from None
+        if document.case_id != self.case.pk:
+            raise Http404(_("No such document."))
+        return attachment_response(
+            content,
+            filename=document.filename,
+            content_type=document.file.content_type,
+        )
+
+
+class EvidenceFileDownloadView(CaseMixin, generic.View):
+    """A photo, recording or receipt of the case's evidence, re-hashed on the way out."""
+
+    def get(self, request, pk, sha256):
+        if not case_file_visible(self.case, sha256):
+            raise Http404(_("No such file on this case."))
+        content = blob_read(sha256)  # re-hashed: a damaged file is an error, never served
+        stored = StoredFile.objects.filter(sha256=sha256).first()
+        content_type = stored.content_type if stored else "application/octet-stream"
+        extension = content_type.rsplit("/", 1)[-1].replace("mpeg", "mp3")
+        return attachment_response(
+            content,
+            filename=f"case-{self.case.pk}-{sha256[:12]}.{extension}",
+            content_type=content_type,
+        )

@@ -1,0 +1,102 @@
+"""The manager's workspace (审批): the approval inbox with the case beside each decision,
+and the dashboards."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import generic
+
+from cases.selectors import dashboard
+from cases.services.case import CaseError
+from workflows.approvals.models import ApprovalRequest, ApprovalStatus
+from workflows.approvals.services import approval_decide
+from workflows.approvals.views import DecisionForm
+from workflows.workspaces import charts, forms
+from workflows.workspaces.access import case_or_404
+from workflows.workspaces.selectors import case_page_for
+from workflows.workspaces.views.common import WorkspaceMixin
+
+
+class InboxView(WorkspaceMixin, generic.ListView):
+    template_name = "workspaces/manager_inbox.html"
+    context_object_name = "requests"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return (
+            ApprovalRequest.objects.filter(status=ApprovalStatus.PENDING)
+            .select_related("case__unit__estate", "requested_by", "process")
+            .order_by("requested_at", "id")
+        )
+
+
+class DecideView(WorkspaceMixin, generic.FormView):
+    """One request: what is asked, the case (arrears, stage, evidence and its chain status)
+    and the decision form."""
+
+    template_name = "workspaces/manager_decide.html"
+    form_class = DecisionForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.approval = get_object_or_404(
+                ApprovalRequest.objects.select_related("case", "requested_by", "plan"),
+                pk=kwargs["request_pk"],
+            )
+            case_or_404(request.user, self.approval.case_id)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        page = case_page_for(self.request.user, self.approval.case)
+        return super().get_context_data(approval=self.approval, page=page, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            approval_decide(
+                self.approval,
+                actor=self.request.user,
+                approve=form.cleaned_data["decision"] == "approve",
+                comment=form.cleaned_data["comment"],
+            )
+        except ValidationError as exc:
+            forms.apply_errors(form, exc)
+            return self.form_invalid(form)
+        except CaseError as exc:
+            form.add_error(None, exc.message)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("Request #%(id)s decided: %(status)s.")
+            % {"id": self.approval.pk, "status": self.approval.get_status_display()},
+        )
+        return HttpResponseRedirect(reverse("workspaces:manager:index"))
+
+
+class DashboardView(WorkspaceMixin, generic.TemplateView):
+    """Arrears aging, the pipeline by stage, amounts recovered per month and per collector,
+    collection rate per estate — as bar charts drawn on the server (SVG), no script."""
+
+    template_name = "workspaces/manager_dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        return super().get_context_data(
+            aging=charts.bars(dashboard.arrears_aging(user=user), "label", "principal"),
+            pipeline=charts.bars(dashboard.pipeline_by_stage(user=user), "label", "principal"),
+            by_month=charts.bars(
+                [
+                    {"month": f"{row.month:%Y-%m}", "amount": row.amount}
+                    for row in dashboard.recovered_by_month(user=user)
+                ],
+                "month",
+                "amount",
+            ),
+            by_collector=charts.bars(dashboard.recovered_by_collector(user=user), "name", "amount"),
+            rates=charts.bars(dashboard.collection_rate_by_estate(), "name", "rate"),
+            **kwargs,
+        )
