@@ -189,6 +189,35 @@ def test_the_demo_users_exist_in_their_groups(demo):
         assert f"{username:<10} / {DEMO_PASSWORD}" in demo["first"]
 
 
+def test_the_printed_credentials_log_straight_into_each_workspace(demo):
+    from django.test import Client
+
+    workspaces = {
+        "collector": ("/collector/", "My worklist"),
+        "legal": ("/legal/", "Board by stage"),
+        "manager": ("/manager/", "Approval inbox"),
+    }
+    clients = {}
+    for username, (path, heading) in workspaces.items():
+        assert f"{username:<10} / {DEMO_PASSWORD}" in demo["first"]
+        assert f"→ {path}" in demo["first"]
+        client = Client()
+        response = client.post(
+            "/accounts/login/",
+            {"username": username, "password": DEMO_PASSWORD},
+            follow=True,
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+        assert response.redirect_chain[-1][0] == path, username
+        assert response.status_code == 200
+        assert heading in response.content.decode()
+        clients[username] = client
+    # The demo collector has cases assigned: the worklist is not empty.
+    worklist = clients["collector"].get("/collector/").content.decode()
+    assert "No cases match." not in worklist
+    assert 'href="/case/' in worklist
+
+
 def test_the_summary_is_printed(demo):
     out = demo["first"]
     for label in ("欠费户数 Units in arrears", "欠费本金合计 Total principal", "Top 10 debtors"):

@@ -24,6 +24,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Case, Channel, Estate, Outcome, Stage, Unit, UnitParty
@@ -34,6 +35,7 @@ from cases.services.sweep import sweep_run
 from fixtures.demo_estate import HOUSEHOLD_LABELS, demo_household_types, load_demo_estate
 from legal_docs.kinds import DocumentKind
 from legal_docs.models import LegalDocument
+from workflows.workspaces.access import home_url_name
 
 # Demo only: printed on every run, documented in the README. Never use outside the demo.
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105
@@ -128,9 +130,12 @@ class Command(BaseCommand):
                 user.groups.add(group)
             self.stdout.write(
                 f"  {username:<10} / {DEMO_PASSWORD}   {role.label}   {last_name}{first_name}"
-                + ("   (新建 created)" if created else "")
+                f"   → {reverse(home_url_name(user))}" + ("   (新建 created)" if created else "")
             )
-        self.stdout.write("  登录 Log in at /admin/")
+        self.stdout.write(
+            f"  登录 Log in at {reverse('login')} — each user lands in their workspace "
+            "(催收 collector, 法务 legal, 审批 manager); master data at /admin/"
+        )
 
     def step_sweep(self, estate: Estate) -> None:
         self._heading("5. 每日巡检 Daily sweep")
