@@ -35,6 +35,7 @@ from cases.models import (
     EvidenceEntry,
     Party,
     Payment,
+    SmallClaimsThreshold,
     StoredFile,
     Unit,
     UnitParty,
@@ -201,7 +202,7 @@ class EstateAdmin(admin.ModelAdmin):
             (
                 ("name", "code"),
                 "company_name",
-                "city",
+                ("city", "province"),
                 "office_address",
                 "office_phone",
                 "created_at",
@@ -220,7 +221,12 @@ class EstateAdmin(admin.ModelAdmin):
         ),
         (
             _("Late-fee policy"),
-            ("late_fee_daily_rate", "grace_days", "allocation_rule"),
+            (
+                "contract_provides_late_fees",
+                "late_fee_daily_rate",
+                "grace_days",
+                "allocation_rule",
+            ),
         ),
         (
             _("Escalation thresholds"),
@@ -639,6 +645,15 @@ class StoredFileAdmin(ReadOnlyAdmin):
     list_display = ("sha256", "content_type", "size", "stored_at")
     list_filter = ("content_type",)
     search_fields = ("sha256",)
+
+
+@admin.register(SmallClaimsThreshold)
+class SmallClaimsThresholdAdmin(admin.ModelAdmin):
+    """Reference data the legal department updates every year (published wage figures)."""
+
+    list_display = ("province", "year", "amount", "average_wage", "source")
+    list_filter = ("province", "year")
+    search_fields = ("province",)
 
 
 # --- anything else in the app --------------------------------------------------------------

@@ -126,3 +126,24 @@ def court_fee(claim: Decimal | int, *, procedure: str = LAWSUIT, halved: bool = 
         payable=payable.quantize(CENT, rounding=ROUND_HALF_UP),
         basis="；".join(basis),
     )
+
+
+# --- small claims (小额诉讼) ------------------------------------------------------------------
+
+SMALL_CLAIMS_SHARE = Decimal("0.5")  # of the previous-year average annual wage
+
+
+def small_claims_ceiling(average_wage: Decimal) -> Decimal:
+    """Civil Procedure Law art. 165: the small-claims ceiling is 50% of the province's
+    previous-year average annual wage of employed persons, to the fen. The wages (and so the
+    ceilings) change every year: they live in the admin-edited table
+    ``cases.models.SmallClaimsThreshold``, which must be updated yearly."""
+    return (Decimal(average_wage) * SMALL_CLAIMS_SHARE).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def is_small_claim(claim: Decimal, threshold: Decimal) -> bool:
+    """A simple money claim at most the ceiling is heard under the small-claims procedure
+    (小额诉讼程序: one hearing, final judgment)."""
+    if isinstance(claim, float) or isinstance(threshold, float):
+        raise TypeError("money is never a float")
+    return Decimal(claim) <= Decimal(threshold)

@@ -17,8 +17,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Case, Estate, Unit
-from cases.models.case import LEGAL_STAGES, PAUSED_STAGES, PRE_LEGAL_STAGES, Stage
+from cases.models.case import (
+    LEGAL_STAGES,
+    PAUSED_STAGES,
+    PRE_LEGAL_STAGES,
+    LitigationKind,
+    Stage,
+)
 from cases.models.contact import SERVED_STATUSES, ContactAttempt, Delivery, Letter, Outcome
+from cases.models.estate import UnitParty
 from cases.selectors.ledger import arrears_for_unit, money
 
 
@@ -55,6 +62,10 @@ class CaseFacts:
     lawyer_letter_deadline: dt.date | None  # latest deadline of a served lawyer letter
     filed_on: dt.date | None
     summons_served_on: dt.date | None
+    litigation_kind: str = ""
+    payment_order_served_on: dt.date | None = None
+    objection_deadline: dt.date | None = None
+    objected_on: dt.date | None = None
 
 
 # Contacts that count as documented: a wrong number reached nobody.
@@ -88,6 +99,10 @@ def case_facts(case: Case, *, as_of: dt.date | None = None) -> CaseFacts:
         lawyer_letter_deadline=deadlines["lawyer"],
         filed_on=case.filed_on,
         summons_served_on=case.summons_served_on,
+        litigation_kind=case.litigation_kind,
+        payment_order_served_on=case.payment_order_served_on,
+        objection_deadline=case.objection_deadline,
+        objected_on=case.objected_on,
     )
 
 
@@ -163,11 +178,18 @@ def lawyer_letter_guard(f: CaseFacts, estate: Estate) -> GuardResult:
     return allow(f"{amount_reason}; {demand.reason}")
 
 
+def art_944() -> str:
+    return _(
+        "Civil Code art. 944 (民法典第九百四十四条): the owner must first be given a "
+        "reasonable deadline to pay; only when it has expired may the company sue."
+    )
+
+
 def litigation_guard(f: CaseFacts, estate: Estate) -> GuardResult:
     # Civil Code art. 944: demand first, then sue — the lawyer letter came after a demand.
     demand = _served_and_expired(f.demand_deadline, f.as_of, _("demand letter"))
     if not demand:
-        return demand
+        return refuse(f"{demand.reason} {art_944()}")
     return _served_and_expired(f.lawyer_letter_deadline, f.as_of, _("lawyer letter"))
 
 
@@ -180,6 +202,60 @@ def summons_guard(f: CaseFacts, estate: Estate) -> GuardResult:
             % {"d": f.summons_served_on.isoformat()}
         )
     return allow()
+
+
+def _payment_order_pending(f: CaseFacts) -> GuardResult:
+    if f.objected_on is not None:
+        return refuse(
+            _("The debtor objected to the payment order on %(d)s: the case continues as a lawsuit.")
+            % {"d": f.objected_on.isoformat()}
+        )
+    if f.litigation_kind != LitigationKind.PAYMENT_ORDER or f.filed_on is None:
+        return refuse(_("No payment order has been applied for on this case."))
+    return allow()
+
+
+def payment_order_service_guard(f: CaseFacts, estate: Estate) -> GuardResult:
+    pending = _payment_order_pending(f)
+    if not pending:
+        return pending
+    if f.payment_order_served_on is not None:
+        return refuse(
+            _("The payment order was already recorded as served on %(d)s.")
+            % {"d": f.payment_order_served_on.isoformat()}
+        )
+    return allow()
+
+
+def _payment_order_served(f: CaseFacts) -> GuardResult:
+    pending = _payment_order_pending(f)
+    if not pending:
+        return pending
+    if f.payment_order_served_on is None or f.objection_deadline is None:
+        return refuse(_("The payment order has not been served on the debtor yet."))
+    return allow()
+
+
+def objection_guard(f: CaseFacts, estate: Estate) -> GuardResult:
+    return _payment_order_served(f)
+
+
+def payment_order_effective_guard(f: CaseFacts, estate: Estate) -> GuardResult:
+    served = _payment_order_served(f)
+    if not served:
+        return served
+    if f.as_of <= f.objection_deadline:
+        return refuse(
+            _("The debtor may still pay or object until %(d)s (15 days from service).")
+            % {"d": f.objection_deadline.isoformat()}
+        )
+    return allow(
+        _(
+            "No objection by %(d)s, 15 days after service on %(s)s: the payment order is "
+            "effective and enforcement may be applied for."
+        )
+        % {"d": f.objection_deadline.isoformat(), "s": f.payment_order_served_on.isoformat()}
+    )
 
 
 def judgment_guard(f: CaseFacts, estate: Estate) -> GuardResult:
@@ -232,6 +308,9 @@ GUARDS: dict[str, Callable[[CaseFacts, Estate], GuardResult]] = {
     "file_litigation": litigation_guard,
     "record_summons": summons_guard,
     "record_judgment": judgment_guard,
+    "record_payment_order_service": payment_order_service_guard,
+    "record_objection": objection_guard,
+    "payment_order_effective": payment_order_effective_guard,
     "settle": settle_guard,
     "request_withdrawal": withdrawal_guard,
     "close": close_guard,
@@ -248,3 +327,186 @@ def guard_for(name: str) -> Callable[[Case], GuardResult]:
         return pure(case_facts(case, as_of=as_of), case.unit.estate)
 
     return check
+
+
+# --- payment orders (督促程序) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One condition of a procedure: a stable ``code``, whether it holds, and why."""
+
+    code: str
+    ok: bool
+    reason: str
+
+
+def liable_party(unit: Unit):
+    """The party the documents are addressed to: the liable owner, else the developer of an
+    unsold unit, else any liable party (tenant)."""
+    links = list(
+        UnitParty.objects.filter(unit=unit, liable=True).select_related("party").order_by("id")
+    )
+    for role in (UnitParty.Role.OWNER, UnitParty.Role.DEVELOPER, UnitParty.Role.TENANT):
+        for link in links:
+            if link.role == role:
+                return link.party
+    return None
+
+
+def late_fees_claimable(estate: Estate) -> bool:
+    """Late fees are claimed only when the service contract provides them (and at a rate)."""
+    return estate.contract_provides_late_fees and estate.late_fee_daily_rate > 0
+
+
+def payment_order_eligibility(case: Case, *, as_of: dt.date | None = None) -> list[Condition]:
+    """The conditions of a payment order 支付令 (Civil Procedure Law, 督促程序), each with
+    its reason: a money debt that is due; the company owes the debtor nothing in return;
+    the debtor is in China and can be served at a known address; no pre-suit preservation.
+    The last line says whether late fees are claimed (only when the contract provides them);
+    it never blocks."""
+    as_of = as_of or timezone.localdate()
+    unit = case.unit
+    estate = unit.estate
+    principal = arrears_for_unit(unit, as_of=as_of).principal
+    party = liable_party(unit)
+    conditions = [
+        Condition(
+            "debt_due",
+            principal > 0,
+            _("%(p)s of fees are due and unpaid.") % {"p": money(principal)}
+            if principal > 0
+            else _("Nothing is due: a payment order needs a money debt that is due."),
+        ),
+        Condition(
+            "no_counter_obligation",
+            not case.company_owes_debtor,
+            _("The company owes the owner nothing in return.")
+            if not case.company_owes_debtor
+            else _(
+                "The company owes the owner something in return (对待给付): a payment order "
+                "needs a creditor who owes the debtor nothing."
+            ),
+        ),
+    ]
+    if party is None:
+        conditions.append(
+            Condition(
+                "debtor_known",
+                False,
+                _("No liable party is recorded for unit %(u)s.") % {"u": unit.label},
+            )
+        )
+    else:
+        conditions += [
+            Condition(
+                "debtor_in_china",
+                party.lives_in_china,
+                _("%(name)s lives in mainland China.") % {"name": party.name}
+                if party.lives_in_china
+                else _(
+                    "%(name)s does not live in mainland China: a payment order cannot be "
+                    "served abroad."
+                )
+                % {"name": party.name},
+            ),
+            Condition(
+                "known_address",
+                bool(party.address.strip()),
+                _("It can be served at %(a)s.") % {"a": party.address}
+                if party.address.strip()
+                else _(
+                    "No address for service is known for %(name)s: a payment order needs a "
+                    "debtor whose whereabouts are known."
+                )
+                % {"name": party.name},
+            ),
+        ]
+    conditions += [
+        Condition(
+            "no_preservation",
+            not case.preservation_applied,
+            _("No pre-suit preservation was applied for.")
+            if not case.preservation_applied
+            else _(
+                "Pre-suit property preservation (诉前保全) was applied for: sue instead of "
+                "applying for a payment order."
+            ),
+        ),
+        Condition(
+            "late_fees",
+            True,
+            _("Late fees are claimed: the service contract provides them.")
+            if late_fees_claimable(estate)
+            else _("Late fees are left out of the claim: the service contract provides none."),
+        ),
+    ]
+    return conditions
+
+
+def payment_order_eligible(case: Case, *, as_of: dt.date | None = None) -> GuardResult:
+    """All conditions of ``payment_order_eligibility`` at once: the failing reasons, or ok."""
+    conditions = payment_order_eligibility(case, as_of=as_of)
+    failing = [c.reason for c in conditions if not c.ok]
+    if failing:
+        return refuse(
+            _("No payment order: %(reasons)s") % {"reasons": " ".join(str(r) for r in failing)}
+        )
+    return allow(_("A payment order may be applied for."))
+
+
+def _file_litigation_params(case: Case, params: dict, as_of: dt.date) -> GuardResult:
+    if params.get("kind") == LitigationKind.PAYMENT_ORDER:
+        return payment_order_eligible(case, as_of=as_of)
+    return allow()
+
+
+def _served_on_params(case: Case, params: dict, as_of: dt.date) -> GuardResult:
+    served_on = params.get("served_on")
+    if served_on is None:
+        return refuse(_("The date the payment order was served is missing."))
+    if served_on > as_of:
+        return refuse(_("A service date cannot be in the future."))
+    if case.filed_on and served_on < case.filed_on:
+        return refuse(
+            _("The order cannot be served (%(s)s) before the application was filed (%(f)s).")
+            % {"s": served_on.isoformat(), "f": case.filed_on.isoformat()}
+        )
+    return allow()
+
+
+def _objection_params(case: Case, params: dict, as_of: dt.date) -> GuardResult:
+    on = params.get("on")
+    if on is None:
+        return refuse(_("The date of the objection is missing."))
+    if on > as_of:
+        return refuse(_("An objection date cannot be in the future."))
+    served, deadline = case.payment_order_served_on, case.objection_deadline
+    if served and on < served:
+        return refuse(
+            _("An objection (%(o)s) cannot precede the service of the order (%(s)s).")
+            % {"o": on.isoformat(), "s": served.isoformat()}
+        )
+    if deadline and on > deadline:
+        return refuse(
+            _(
+                "The objection of %(o)s came after the 15-day deadline (%(d)s): the payment "
+                "order stands."
+            )
+            % {"o": on.isoformat(), "d": deadline.isoformat()}
+        )
+    return allow()
+
+
+PARAM_GUARDS: dict[str, Callable[[Case, dict, dt.date], GuardResult]] = {
+    "file_litigation": _file_litigation_params,
+    "record_payment_order_service": _served_on_params,
+    "record_objection": _objection_params,
+}
+
+
+def params_guard(name: str, case: Case, params: dict, *, as_of: dt.date) -> GuardResult:
+    """What the step's arguments must satisfy on top of its guard (e.g. a payment order
+    only when eligible; an objection only within its 15 days)."""
+    check = PARAM_GUARDS.get(name)
+    return check(case, params, as_of) if check is not None else allow()

@@ -27,8 +27,9 @@ from cases.models import (
     LitigationKind,
     Payment,
     Unit,
-    UnitParty,
 )
+from cases.policy import late_fees_claimable
+from cases.policy import liable_party as liable_party
 from cases.selectors.ledger import UnitArrears, arrears_for_unit, money
 from cases.services.evidence import evidence_status
 from legal_docs.formatting import (
@@ -102,17 +103,10 @@ def _capitals(value: Decimal) -> str:
     return amount_in_capitals(money(value))
 
 
-def liable_party(unit: Unit):
-    """The party the documents are addressed to: the liable owner, else the developer of an
-    unsold unit, else any liable party."""
-    links = list(
-        UnitParty.objects.filter(unit=unit, liable=True).select_related("party").order_by("id")
-    )
-    for role in (UnitParty.Role.OWNER, UnitParty.Role.DEVELOPER, UnitParty.Role.TENANT):
-        for link in links:
-            if link.role == role:
-                return link.party
-    return None
+def claimable_rate(estate) -> Decimal:
+    """The late-fee rate the documents claim at: 0 when the service contract provides no
+    late fee (a payment order or a complaint then asks for the fees alone)."""
+    return estate.late_fee_daily_rate if late_fees_claimable(estate) else Decimal(0)
 
 
 def _arrears_context(arrears: UnitArrears, *, rate: Decimal) -> dict:
@@ -196,7 +190,7 @@ def common_context(
             "address": (party.address if party and party.address else unit_address),
             "kind": "单位" if party and party.kind == "company" else "自然人",
         },
-        "arrears": _arrears_context(arrears, rate=estate.late_fee_daily_rate),
+        "arrears": _arrears_context(arrears, rate=claimable_rate(estate)),
         "case": {
             "number": f"CS-{case.pk:06d}" if case else "",
             "opened_on": date_cn(case.opened_on) if case else "",
@@ -287,7 +281,7 @@ def build_context(
     """The context of ``kind`` for ``unit`` (and its ``case``) on ``as_of``."""
     context, arrears = common_context(kind, unit, case=case, as_of=as_of, version=version)
     estate = unit.estate
-    rate = estate.late_fee_daily_rate
+    rate = claimable_rate(estate)
     if kind == K.PAYMENT_NOTICE:
         context |= {
             "notice_count": notice_count,

@@ -41,6 +41,13 @@ SCHEDULES: tuple[Schedule, ...] = (
         description="Served demand and lawyer letters whose deadline passed: cases eligible.",
     ),
     Schedule(
+        "fee-recovery: payment orders effective",
+        "workflows.payment_orders_effective",
+        minute="15",
+        hour="2",
+        description="Payment orders served over 15 days ago with no objection: effective.",
+    ),
+    Schedule(
         "fee-recovery: promise follow-ups",
         "workflows.promise_followups",
         minute="20",

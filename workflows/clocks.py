@@ -9,6 +9,8 @@ database, claimed by a periodic task — never long countdowns or ETAs).
   earlier stage, with evidence); a plan paid in full is marked completed.
 - ``deadlines_expire``: a served demand or lawyer letter whose deadline has passed makes its
   case eligible for the next step today, not at the next sweep.
+- ``payment_orders_effective``: a payment order served more than 15 days ago with no
+  objection becomes effective (judgment stage, enforcement may follow).
 - ``evidence_verify_and_alert``: the nightly chain check; a broken chain is logged at ERROR,
   stored as an open ``SystemAlert`` and emailed to the managers.
 """
@@ -25,7 +27,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import Case, Delivery, InstallmentPlan, Payment, Stage
+from cases.models import Case, Delivery, InstallmentPlan, LitigationKind, Payment, Stage
 from cases.models.case import TRANSITIONS
 from cases.models.contact import SERVED_STATUSES, Letter
 from cases.policy import guard_for
@@ -195,6 +197,43 @@ def deadlines_expire(*, as_of: dt.date | None = None) -> int:
                 priority=priority,
             )
     return changed
+
+
+# --- payment orders: the 15-day objection period ----------------------------------------
+
+
+@dataclass
+class PaymentOrderReport:
+    as_of: dt.date
+    effective: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def payment_orders_effective(*, as_of: dt.date | None = None) -> PaymentOrderReport:
+    """Every payment order served more than 15 days ago without an objection becomes
+    effective (the case moves to the judgment stage; enforcement may be applied for). Each
+    case is claimed (skip locked) in its own transaction and moved by the case service (one
+    evidence entry); running it twice on a day changes nothing the second time."""
+    as_of = as_of or timezone.localdate()
+    report = PaymentOrderReport(as_of=as_of)
+    actor = system_user()
+    due = Case.objects.filter(
+        stage=Stage.LITIGATION,
+        litigation_kind=LitigationKind.PAYMENT_ORDER,
+        objected_on__isnull=True,
+        objection_deadline__lt=as_of,
+    )
+    for case_id in list(due.values_list("id", flat=True)):
+        try:
+            with transaction.atomic():
+                case = claim(due.filter(pk=case_id)).first()
+                if case is None:  # another worker has it, or it changed meanwhile
+                    continue
+                case_transition(case, "payment_order_effective", actor=actor, as_of=as_of)
+                report.effective += 1
+        except CaseError as exc:
+            report.errors.append(f"case {case_id}: {exc.message}")
+    return report
 
 
 # --- the evidence chain ------------------------------------------------------------------

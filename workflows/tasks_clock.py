@@ -76,6 +76,16 @@ def deadlines_expire(as_of: str | None = None) -> int:
     return expire(as_of=_date(as_of))
 
 
+@shared_task(name="workflows.payment_orders_effective", acks_late=True)
+def payment_orders_effective(as_of: str | None = None) -> dict:
+    """Daily: payment orders served more than 15 days ago with no objection become
+    effective (the case moves to the judgment stage)."""
+    from workflows.clocks import payment_orders_effective as make_effective
+
+    report = make_effective(as_of=_date(as_of))
+    return {"effective": report.effective, "errors": report.errors}
+
+
 @shared_task(name="workflows.workflow_fire_timers", acks_late=True, expires=55)
 def workflow_fire_timers() -> int:
     """Every minute: fire the due viewflow timers (the approvals' 3-day overdue flags)."""

@@ -26,5 +26,6 @@ from .ledger import Charge as Charge
 from .ledger import ChargeItem as ChargeItem
 from .ledger import IssuedChargeError as IssuedChargeError
 from .ledger import Payment as Payment
+from .legal import SmallClaimsThreshold as SmallClaimsThreshold
 from .plan import Installment as Installment
 from .plan import InstallmentPlan as InstallmentPlan

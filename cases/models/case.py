@@ -8,6 +8,7 @@ permission-matrix test is generated from it too.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -48,6 +49,12 @@ OPEN_STAGES = tuple(s for s in Stage if s != Stage.CLOSED)
 class LitigationKind(models.TextChoices):
     PAYMENT_ORDER = "payment_order", _("Payment order (支付令)")
     LAWSUIT = "lawsuit", _("Lawsuit (民事诉讼)")
+
+
+# Civil Procedure Law (督促程序): the debtor pays or objects within 15 days of service. The day
+# of service is not counted (期间开始的日不计算在期间内), so the deadline is served + 15 and
+# the order is effective from the day after.
+PAYMENT_ORDER_OBJECTION_DAYS = 15
 
 
 class JudgmentKind(models.TextChoices):
@@ -107,6 +114,27 @@ TRANSITIONS: dict[str, TransitionSpec] = {
             Stage.LITIGATION,
             frozenset({LEGAL}),
             _("Record the court summons served"),
+        ),
+        TransitionSpec(
+            "record_payment_order_service",
+            (Stage.LITIGATION,),
+            Stage.LITIGATION,
+            frozenset({LEGAL}),
+            _("Record the payment order served on the debtor (支付令送达)"),
+        ),
+        TransitionSpec(
+            "record_objection",
+            (Stage.LITIGATION,),
+            Stage.LITIGATION,
+            frozenset({LEGAL}),
+            _("Record the debtor's objection to the payment order (支付令异议)"),
+        ),
+        TransitionSpec(
+            "payment_order_effective",
+            (Stage.LITIGATION,),
+            Stage.JUDGMENT,
+            frozenset({LEGAL, SYSTEM}),
+            _("Payment order effective: no objection within 15 days (支付令生效)"),
         ),
         TransitionSpec(
             "record_judgment",
@@ -280,6 +308,27 @@ class Case(ConcurrentTransitionMixin, models.Model):
     )
     judgment_on = models.DateField(_("judgment effective on"), null=True, blank=True)
 
+    # Payment-order facts (督促程序, DESIGN.md section 6).
+    company_owes_debtor = models.BooleanField(
+        _("the company owes the debtor something in return"),
+        default=False,
+        help_text=_(
+            "E.g. a deposit to return or a compensation owed (对待给付): no payment order then."
+        ),
+    )
+    preservation_applied = models.BooleanField(
+        _("pre-suit preservation applied for (诉前保全)"),
+        default=False,
+        help_text=_("A payment order is not available once property preservation was sought."),
+    )
+    payment_order_served_on = models.DateField(
+        _("payment order served on the debtor on"), null=True, blank=True
+    )
+    objection_deadline = models.DateField(
+        _("objection deadline (served + 15 days)"), null=True, blank=True
+    )
+    objected_on = models.DateField(_("debtor objected on"), null=True, blank=True)
+
     # Written by the daily sweep: derived figures for worklists, never the source of truth.
     swept_on = models.DateField(_("last swept on"), null=True, blank=True)
     principal_snapshot = models.DecimalField(
@@ -353,6 +402,23 @@ class Case(ConcurrentTransitionMixin, models.Model):
         self.summons_served_on = served_on
         if court_case_number:
             self.court_case_number = court_case_number
+
+    @_spec_transition("record_payment_order_service")
+    def record_payment_order_service(self, *, served_on, **_kw):
+        self.payment_order_served_on = served_on
+        self.objection_deadline = served_on + dt.timedelta(days=PAYMENT_ORDER_OBJECTION_DAYS)
+
+    @_spec_transition("record_objection")
+    def record_objection(self, *, on, **_kw):
+        # Civil Procedure Law: a valid objection ends the payment-order procedure and the
+        # case goes on as a lawsuit (督促程序终结，转入诉讼程序).
+        self.objected_on = on
+        self.litigation_kind = LitigationKind.LAWSUIT
+
+    @_spec_transition("payment_order_effective")
+    def payment_order_effective(self, **_kw):
+        self.judgment_kind = JudgmentKind.PAYMENT_ORDER_EFFECTIVE
+        self.judgment_on = self.objection_deadline + dt.timedelta(days=1)
 
     @_spec_transition("record_judgment")
     def record_judgment(self, *, kind: str, effective_on, **_kw):

@@ -52,6 +52,23 @@ class Estate(models.Model):
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(MAX_LATE_FEE_DAILY_RATE)],
         help_text=_("Per day on overdue principal, e.g. 0.001 = 1‰. 0 when the contract has none."),
     )
+    contract_provides_late_fees = models.BooleanField(
+        _("the service contract provides late fees (合同约定滞纳金)"),
+        default=True,
+        help_text=_(
+            "Off when the contract has no late-fee clause: complaints and payment-order "
+            "applications then claim no late fee, whatever the daily rate."
+        ),
+    )
+    province = models.CharField(
+        _("province (省份)"),
+        max_length=20,
+        blank=True,
+        help_text=_(
+            "As in the small-claims table, e.g. 浙江, 广东, 北京: decides the small-claims "
+            "ceiling (小额诉讼标准)."
+        ),
+    )
     grace_days = models.PositiveSmallIntegerField(
         _("grace days"), default=0, help_text=_("Days after the due date before late fees accrue.")
     )

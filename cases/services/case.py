@@ -31,7 +31,7 @@ from cases.models.contact import (
 )
 from cases.models.evidence import EvidenceKind, StoredFile
 from cases.permissions import user_may_transition, user_may_view_case, user_may_work_case
-from cases.policy import guard_for
+from cases.policy import GuardResult, guard_for, params_guard
 from cases.roles import SYSTEM_USERNAME, Role
 from cases.selectors.ledger import arrears_for_unit
 from cases.services.evidence import evidence_append
@@ -150,9 +150,14 @@ def _apply_transition(
     verdict = guard_for(name)(locked, as_of=as_of)
     if not verdict:
         raise TransitionRefused(verdict.reason, case=locked)
+    params = params or {}
+    checked = params_guard(name, locked, params, as_of=as_of)
+    if not checked:
+        raise TransitionRefused(checked.reason, case=locked)
+    if checked.reason:
+        verdict = GuardResult(True, " ".join(r for r in (verdict.reason, checked.reason) if r))
     locked._guard_verdict = (name, verdict)
     source = locked.stage
-    params = params or {}
     try:
         getattr(locked, name)(**params)
         if locked.stage == Stage.CLOSED and locked.closed_on is None:

@@ -24,6 +24,7 @@ from cases.models.case import (
     PAUSED_STAGES,
     PRE_LEGAL_STAGES,
     TRANSITIONS,
+    LitigationKind,
     Stage,
 )
 from cases.models.contact import Letter, PromiseStatus
@@ -240,6 +241,16 @@ def _settle_promises(*, as_of, actor, report) -> None:
             report.promises_broken += 1
 
 
+def _litigation_step(case: Case) -> str:
+    """The next step inside litigation: a payment order is served, then becomes effective
+    unless the debtor objects (then it is a lawsuit: summons, judgment)."""
+    if case.litigation_kind == LitigationKind.PAYMENT_ORDER and case.objected_on is None:
+        if case.payment_order_served_on is None:
+            return "record_payment_order_service"
+        return "payment_order_effective"
+    return "record_summons" if case.summons_served_on is None else "record_judgment"
+
+
 def _mark_eligibility(arrears, *, as_of, report) -> None:
     estates = {e.pk: e for e in Estate.objects.all()}
     contacts = {
@@ -274,6 +285,10 @@ def _mark_eligibility(arrears, *, as_of, report) -> None:
             "return_stage",
             "filed_on",
             "summons_served_on",
+            "litigation_kind",
+            "payment_order_served_on",
+            "objection_deadline",
+            "objected_on",
             "unit__segment",
             "unit__estate_id",
             *fields,
@@ -286,7 +301,7 @@ def _mark_eligibility(arrears, *, as_of, report) -> None:
         days = owed.days_overdue if owed else 0
         step = NEXT_STEP.get(case.stage, "")
         if case.stage == Stage.LITIGATION:
-            step = "record_summons" if case.summons_served_on is None else "record_judgment"
+            step = _litigation_step(case)
         eligible, reason = False, ""
         if step:
             c = contacts.get(case.pk, {})
@@ -304,6 +319,10 @@ def _mark_eligibility(arrears, *, as_of, report) -> None:
                 lawyer_letter_deadline=d.get("lawyer"),
                 filed_on=case.filed_on,
                 summons_served_on=case.summons_served_on,
+                litigation_kind=case.litigation_kind,
+                payment_order_served_on=case.payment_order_served_on,
+                objection_deadline=case.objection_deadline,
+                objected_on=case.objected_on,
             )
             verdict = GUARDS.get(step, always)(facts, estates[case.unit.estate_id])
             eligible = verdict.ok

@@ -65,6 +65,8 @@ TRANSITION_PARAMS: dict[str, dict] = {
     },
     "record_summons": {"served_on": AS_OF},
     "record_judgment": {"kind": JudgmentKind.JUDGMENT, "effective_on": AS_OF},
+    "record_payment_order_service": {"served_on": AS_OF},
+    "record_objection": {"on": AS_OF},
 }
 
 # A return stage that makes each "back to where it came from" source stage meaningful.

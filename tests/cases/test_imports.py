@@ -12,10 +12,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from django.contrib import admin
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
-from django.urls import include, path
 
 from cases.imports import ledger_import, parsing, payment_reference
 from cases.imports.parsing import CellError
@@ -36,12 +34,8 @@ from tests.factories import PartyFactory, UnitFactory, UnitPartyFactory, charge_
 
 pytestmark = pytest.mark.django_db
 
-# The upload page is wired here the way config/urls.py wires it.
-urlpatterns = [
-    path("admin/", admin.site.urls),
-    path("imports/", include("workflows.imports_views")),
-]
-URLS = pytest.mark.urls("tests.cases.test_imports")
+# The upload page as config/urls.py wires it (with the login page it redirects to).
+URLS = pytest.mark.urls("config.urls")
 
 TODAY = dt.date(2025, 6, 30)
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures_data"

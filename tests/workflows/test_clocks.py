@@ -36,6 +36,7 @@ PERIODIC_TASKS = {
     "workflows.workflow_fire_timers",
     "workflows.verify_evidence",
     "workflows.approvals_reconcile",
+    "workflows.payment_orders_effective",
 }
 
 

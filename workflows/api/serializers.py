@@ -406,7 +406,10 @@ class TransitionRequestSerializer(serializers.Serializer):
     court_case_number = serializers.CharField(required=False, allow_blank=True, max_length=80)
     served_on = serializers.DateField(required=False)
     effective_on = serializers.DateField(required=False)
-    on = serializers.DateField(required=False, help_text="close: the closing date.")
+    on = serializers.DateField(
+        required=False,
+        help_text="close: the closing date; record_objection: the day the debtor objected.",
+    )
 
     def validate(self, attrs):
         name = self.context["transition"]
@@ -459,10 +462,20 @@ class CloseParams(serializers.Serializer):
     on = serializers.DateField(required=False)
 
 
+class PaymentOrderServiceParams(serializers.Serializer):
+    served_on = serializers.DateField()
+
+
+class ObjectionParams(serializers.Serializer):
+    on = serializers.DateField()
+
+
 TRANSITION_PARAMS: dict[str, type[serializers.Serializer]] = {
     "file_litigation": FileLitigationParams,
     "record_summons": RecordSummonsParams,
     "record_judgment": RecordJudgmentParams,
+    "record_payment_order_service": PaymentOrderServiceParams,
+    "record_objection": ObjectionParams,
     "close": CloseParams,
 }
 

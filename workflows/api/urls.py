@@ -32,6 +32,11 @@ urlpatterns = [
         name="case-evidence-verify",
     ),
     path(
+        "cases/<int:pk>/litigation-package/",
+        views.CaseLitigationPackageView.as_view(),
+        name="case-litigation-package",
+    ),
+    path(
         "documents/<int:pk>/download/",
         views.DocumentDownloadView.as_view(),
         name="document-download",

@@ -4,6 +4,8 @@ HTTP lives in ``workflows.api.errors``)."""
 
 from __future__ import annotations
 
+import hashlib
+
 from django.http import HttpResponse, JsonResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -21,12 +23,14 @@ from rest_framework.views import APIView
 
 from cases.models import Case, ContactAttempt, Estate, EvidenceEntry, Unit
 from cases.models.case import TRANSITIONS
+from cases.roles import Role, user_has_role
 from cases.selectors.case import case_list_for, case_view_for
 from cases.services.case import case_for_user, case_transition, contact_log
 from cases.services.evidence import evidence_status
 from cases.services.ledger import payment_record
 from cases.storage import DOCX_CONTENT_TYPE
 from legal_docs.models import LegalDocument
+from legal_docs.package import litigation_package_build
 from legal_docs.selectors import document_for_user
 from workflows.api import filters, serializers
 from workflows.api.idempotency import idempotent
@@ -39,6 +43,7 @@ from workflows.api.selectors import (
 )
 
 ID = r"[0-9]+"
+ZIP_CONTENT_TYPE = "application/zip"
 
 Error = serializers.ErrorSerializer
 ERRORS = {
@@ -210,6 +215,7 @@ class CaseTransitionView(APIView):
         description=(
             "Body parameters by step: `file_litigation` kind (payment_order | lawsuit), court, "
             "filed_on, court_case_number; `record_summons` served_on, court_case_number; "
+            "`record_payment_order_service` served_on; `record_objection` on; "
             "`record_judgment` kind (judgment | mediation | payment_order_effective), "
             "effective_on; `close` on. Any step: note, expected_stage (the stage the client "
             "saw; 409 if the case has moved since). 409 with the guard's reason when the "
@@ -357,6 +363,61 @@ class DocumentDownloadView(APIView):
         response["X-Content-Type-Options"] = "nosniff"
         response["Cache-Control"] = "private, no-store"
         response["ETag"] = f'"{document.sha256}"'
+        return response
+
+
+class ZipRenderer(BaseRenderer):
+    """Lets a client ask for the zip it downloads; errors still go out as JSON."""
+
+    media_type = ZIP_CONTENT_TYPE
+    format = "zip"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes):
+            return data
+        return JSONRenderer().render(data)
+
+
+class CaseLitigationPackageView(APIView):
+    """The case's litigation package (``legal_docs.package``): legal officers and managers
+    only; a case the user may not see is a 404."""
+
+    permission_classes = [RolePermission]
+    required_perms = {"GET": ["cases.view_case"]}
+    renderer_classes = [JSONRenderer, ZipRenderer]
+
+    @extend_schema(
+        tags=["cases"],
+        operation_id="cases_litigation_package",
+        summary="Download the litigation package",
+        description=(
+            "A zip with the civil complaint or payment-order application (generated if the "
+            "case has none), the evidence list (证据目录, refreshed when evidence was added "
+            "since), every evidence file, and `manifest.json` with each file's SHA-256 and "
+            "size and the evidence chain's verification and head hash. The same case state "
+            "gives the same bytes. Legal officers and managers only (403 otherwise)."
+        ),
+        parameters=CASE_PATH,
+        responses={(200, ZIP_CONTENT_TYPE): OpenApiTypes.BINARY, **ERRORS},
+    )
+    def get(self, request, pk):
+        case = _visible_case(request, pk)
+        if not (
+            user_has_role(request.user, Role.LEGAL_OFFICER)
+            or user_has_role(request.user, Role.MANAGER)
+        ):
+            raise exceptions.PermissionDenied(
+                _("Only legal officers and managers download litigation packages.")
+            )
+        result = litigation_package_build(case, actor=request.user)
+        response = HttpResponse(result.zip_bytes, content_type=ZIP_CONTENT_TYPE)
+        response["Content-Disposition"] = content_disposition_header(True, result.filename)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        response["ETag"] = f'"{hashlib.sha256(result.zip_bytes).hexdigest()}"'
+        response["X-Evidence-Chain"] = "verified" if result.chain_verified else "broken"
         return response
 
 
