@@ -132,18 +132,11 @@ BEGIN SELECT RAISE(ABORT, '{message}: UPDATE refused'); END"""
         for table, columns, message in FROZEN
     ],
 ]
+# Every trigger SQLITE_CREATE makes, by name: derived, so a new trigger cannot be forgotten.
 SQLITE_DROP = [
-    f"DROP TRIGGER IF EXISTS {name}"
-    for name in (
-        "cases_allocation_within_charge",
-        "cases_allocation_within_payment",
-        "cases_allocation_within_adjustment",
-        "cases_allocation_immutable",
-        "cases_allocation_no_delete",
-        "cases_evidence_no_update",
-        "cases_evidence_no_delete",
-        *[f"{table}_frozen" for table, _c, _m in FROZEN],
-    )
+    f"DROP TRIGGER IF EXISTS {sql.split()[2]}"
+    for sql in SQLITE_CREATE
+    if sql.startswith("CREATE TRIGGER")
 ]
 
 STATEMENTS = {

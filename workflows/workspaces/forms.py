@@ -198,6 +198,17 @@ class AdvanceForm(forms.Form):
                 required=False,
                 initial=case.court_case_number,
             )
+        elif transition == "record_payment_order_service":
+            self.fields["served_on"] = forms.DateField(
+                label=_("Payment order served on"),
+                widget=DATE,
+                initial=today,
+                help_text=_("The owner has 15 days from service to pay or object."),
+            )
+        elif transition == "record_objection":
+            self.fields["on"] = forms.DateField(
+                label=_("Objection filed on"), widget=DATE, initial=today
+            )
         elif transition == "record_judgment":
             self.fields["kind"] = forms.ChoiceField(
                 label=_("Outcome"), choices=JudgmentKind.choices

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cases.models import (
     Case,
@@ -23,6 +24,7 @@ from cases.models import (
     UnitParty,
 )
 from cases.models.case import TRANSITIONS
+from cases.policy import Condition, payment_order_eligibility
 from cases.selectors.case import (
     PartyContact,
     call_scripts_for,
@@ -38,6 +40,8 @@ from cases.selectors.ledger import (
     charge_late_fee_owed,
     money,
 )
+from cases.selectors.legal import CourtFeeSummary, court_fee_summary
+from cases.selectors.limitation import ChargeClock, charge_clocks, earliest_expiry_by_case
 from cases.services.evidence import ChainProblem, evidence_status
 from legal_docs.models import LegalDocument
 from workflows.approvals.models import ApprovalRequest, ApprovalStatus
@@ -99,14 +103,19 @@ class ArrearsRow:
     amount: Decimal
     outstanding: Decimal
     late_fee: Decimal
+    clock: ChargeClock | None = None  # the charge's limitation period, if it owes principal
 
     @property
     def total(self) -> Decimal:
         return self.outstanding + self.late_fee
 
 
-def arrears_rows(case: Case, *, as_of: dt.date) -> list[ArrearsRow]:
-    """The unit's charges past due with something owed, by due date then item."""
+def arrears_rows(
+    case: Case, *, as_of: dt.date, clocks: dict[int, ChargeClock] | None = None
+) -> list[ArrearsRow]:
+    """The unit's charges past due with something owed, by due date then item, each with
+    its limitation clock when ``clocks`` (by charge id) has one."""
+    clocks = clocks or {}
     charges = (
         charge_balances(Unit.objects.filter(pk=case.unit_id), as_of=as_of)
         .filter(due_date__lt=as_of)
@@ -126,6 +135,7 @@ def arrears_rows(case: Case, *, as_of: dt.date) -> list[ArrearsRow]:
                     amount=charge.amount,
                     outstanding=outstanding,
                     late_fee=late_fee,
+                    clock=clocks.get(charge.pk),
                 )
             )
     return rows
@@ -158,6 +168,9 @@ class CasePage:
     chain_problem: ChainProblem | None
     actions: list[Action]
     evidence_count: int
+    earliest_clock: ChargeClock | None
+    fees: CourtFeeSummary
+    payment_order: list[Condition]
 
 
 def case_page_for(user, case: Case, *, timeline_page=1, as_of: dt.date | None = None) -> CasePage:
@@ -178,11 +191,12 @@ def case_page_for(user, case: Case, *, timeline_page=1, as_of: dt.date | None = 
         .order_by("-requested_at", "-id")[:20]
     )
     timeline = paginate(entries, timeline_page, TIMELINE_PAGE_SIZE)
+    clocks = {clock.charge_id: clock for clock in charge_clocks(case, as_of=as_of)}
     return CasePage(
         case=case,
         as_of=as_of,
         arrears=arrears_for_unit(case.unit, as_of=as_of),
-        rows=arrears_rows(case, as_of=as_of),
+        rows=arrears_rows(case, as_of=as_of, clocks=clocks),
         parties=party_contacts_for(user, case),
         call_scripts=call_scripts_for(case),
         timeline=timeline,
@@ -192,6 +206,9 @@ def case_page_for(user, case: Case, *, timeline_page=1, as_of: dt.date | None = 
         chain_problem=evidence_status(case),
         actions=[Action(name, TRANSITIONS[name].label) for name in transitions_open_to(user, case)],
         evidence_count=timeline.paginator.count,
+        earliest_clock=min(clocks.values(), key=lambda c: c.expires_on, default=None),
+        fees=court_fee_summary(case, as_of=as_of),
+        payment_order=payment_order_eligibility(case, as_of=as_of),
     )
 
 
@@ -203,3 +220,48 @@ def case_file_visible(case: Case, sha256: str) -> bool:
     return EvidenceEntry.objects.filter(
         Q(file_sha256=sha256) | Q(body__contains=sha256), case=case
     ).exists()
+
+
+def with_limitation(cases, *, as_of: dt.date | None = None) -> list[Case]:
+    """The cases of a page, each with ``clock``: the earliest limitation expiry of its unit's
+    unpaid charges (``cases.selectors.limitation.CaseClock``) or None."""
+    cases = list(cases)
+    clocks = earliest_expiry_by_case([c.pk for c in cases], as_of=as_of)
+    for case in cases:
+        case.clock = clocks.get(case.pk)
+    return cases
+
+
+@dataclass(frozen=True)
+class LimitationLevel:
+    level: str
+    label: str
+    charges: int
+    cases: int
+    amount: Decimal
+
+
+LEVEL_LABELS = {
+    "expired": _("Time-barred (expired)"),
+    "7": _("Within 7 days"),
+    "30": _("Within 30 days"),
+    "90": _("Within 90 days"),
+}
+
+
+def limitation_summary(rows) -> list[LimitationLevel]:
+    """The at-risk report (``cases.selectors.limitation.at_risk_report`` rows) summed per
+    warning level, most urgent first; every level present, zero or not."""
+    summary = []
+    for level, label in LEVEL_LABELS.items():
+        mine = [r for r in rows if r.clock.level == level]
+        summary.append(
+            LimitationLevel(
+                level=level,
+                label=str(label),
+                charges=len(mine),
+                cases=len({r.unit.pk for r in mine}),
+                amount=sum((r.clock.balance for r in mine), Decimal(0)),
+            )
+        )
+    return summary

@@ -44,10 +44,12 @@ class LegalWorkspace(Workspace):
     menu_links = (
         ("index", _("Board by stage"), "view_kanban"),
         ("queue", _("Next-step queue"), "pending_actions"),
+        ("limitation", _("Limitation at risk"), "hourglass_bottom"),
     )
 
     index_path = path("", legal.BoardView.as_view(), name="index")
     queue_path = path("queue/", legal.QueueView.as_view(), name="queue")
+    limitation_path = path("limitation/", legal.LimitationView.as_view(), name="limitation")
 
 
 class ManagerWorkspace(Workspace):
@@ -87,6 +89,7 @@ class CaseScreens(Workspace):
         "<int:pk>/advance/<slug:transition>/", case.AdvanceView.as_view(), name="advance"
     )
     delivery_path = path("<int:pk>/delivery/", case.DeliveryRecordView.as_view(), name="delivery")
+    package_path = path("<int:pk>/package/", case.PackageView.as_view(), name="package")
     document_path = path(
         "<int:pk>/documents/<int:document_pk>/",
         case.DocumentDownloadView.as_view(),

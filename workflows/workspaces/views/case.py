@@ -15,13 +15,14 @@ from django.utils.translation import gettext as _
 from django.views import generic
 
 from cases.models import StoredFile
-from cases.models.case import TRANSITIONS
+from cases.models.case import LEGAL_STAGES, TRANSITIONS
 from cases.permissions import user_may_work_case
 from cases.policy import guard_for
 from cases.selectors.case import transitions_open_to
 from cases.services.case import CaseError, case_transition, contact_log
 from cases.storage import blob_read
 from legal_docs.models import LegalDocument
+from legal_docs.package import litigation_package_build
 from legal_docs.selectors import document_for_user, legal_doc_preview
 from legal_docs.services import legal_doc_record_delivery
 from workflows.approvals.models import WAIVER_REASONS
@@ -56,6 +57,8 @@ class CaseDetailView(CaseMixin, generic.TemplateView):
             page=page,
             may_work=user_may_work_case(user, self.case),
             may_record_delivery=is_legal(user) or is_manager(user),
+            may_package=(is_legal(user) or is_manager(user))
+            and (self.case.stage in LEGAL_STAGES or self.case.return_stage in LEGAL_STAGES),
             **kwargs,
         )
 
@@ -308,4 +311,17 @@ class EvidenceFileDownloadView(CaseMixin, generic.View):
             content,
             filename=f"case-{self.case.pk}-{sha256[:12]}.{extension}",
             content_type=content_type,
+        )
+
+
+class PackageView(CaseMixin, generic.View):
+    """The litigation package (complaint or application, evidence list, every evidence file,
+    manifest.json) as one zip. A POST: building it may generate the filing document."""
+
+    def post(self, request, pk):
+        if not (is_legal(request.user) or is_manager(request.user)):
+            raise PermissionDenied
+        result = litigation_package_build(self.case, actor=request.user)
+        return attachment_response(
+            result.zip_bytes, filename=result.filename, content_type="application/zip"
         )

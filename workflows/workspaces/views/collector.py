@@ -6,7 +6,12 @@ from django.views import generic
 
 from cases.models import Estate
 from workflows.workspaces import forms
-from workflows.workspaces.selectors import WORKLIST_PAGE_SIZE, paginate, worklist_for
+from workflows.workspaces.selectors import (
+    WORKLIST_PAGE_SIZE,
+    paginate,
+    with_limitation,
+    worklist_for,
+)
 from workflows.workspaces.views.common import WorkspaceMixin
 
 
@@ -20,6 +25,7 @@ class WorklistView(WorkspaceMixin, generic.TemplateView):
         filters = form.cleaned_data if form.is_valid() else {}
         cases = worklist_for(self.request.user, filters=filters)
         page = paginate(cases, self.request.GET.get("page"), WORKLIST_PAGE_SIZE)
+        page.object_list = with_limitation(page.object_list)
         query = self.request.GET.copy()
         query.pop("page", None)
         return super().get_context_data(form=form, page=page, query=query.urlencode(), **kwargs)

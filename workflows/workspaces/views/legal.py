@@ -7,8 +7,15 @@ from django.views import generic
 
 from cases.models import Stage
 from cases.selectors import dashboard
+from cases.selectors.limitation import at_risk_report
 from workflows.workspaces import charts
-from workflows.workspaces.selectors import WORKLIST_PAGE_SIZE, paginate, worklist_for
+from workflows.workspaces.selectors import (
+    WORKLIST_PAGE_SIZE,
+    limitation_summary,
+    paginate,
+    with_limitation,
+    worklist_for,
+)
 from workflows.workspaces.views.common import WorkspaceMixin
 
 QUEUE_STAGES = [
@@ -48,6 +55,7 @@ class QueueView(WorkspaceMixin, generic.TemplateView):
         if eligible_only:
             cases = cases.filter(next_step_eligible=True)
         page = paginate(cases, self.request.GET.get("page"), WORKLIST_PAGE_SIZE)
+        page.object_list = with_limitation(page.object_list)
         query = self.request.GET.copy()
         query.pop("page", None)
         return super().get_context_data(
@@ -58,3 +66,15 @@ class QueueView(WorkspaceMixin, generic.TemplateView):
             eligible_only=eligible_only,
             **kwargs,
         )
+
+
+class LimitationView(WorkspaceMixin, generic.TemplateView):
+    """The amounts at risk of time-barring: every unpaid charge whose three-year period ends
+    within 90 days, or has ended (flagged, never dropped), earliest first."""
+
+    template_name = "workspaces/legal_limitation.html"
+
+    def get_context_data(self, **kwargs):
+        rows = at_risk_report(within_days=90)
+        page = paginate(rows, self.request.GET.get("page"), 100)
+        return super().get_context_data(page=page, summary=limitation_summary(rows), **kwargs)

@@ -12,13 +12,14 @@ from django.utils.translation import gettext as _
 from django.views import generic
 
 from cases.selectors import dashboard
+from cases.selectors.limitation import at_risk_report
 from cases.services.case import CaseError
 from workflows.approvals.models import ApprovalRequest, ApprovalStatus
 from workflows.approvals.services import approval_decide
 from workflows.approvals.views import DecisionForm
 from workflows.workspaces import charts, forms
 from workflows.workspaces.access import case_or_404
-from workflows.workspaces.selectors import case_page_for
+from workflows.workspaces.selectors import case_page_for, limitation_summary
 from workflows.workspaces.views.common import WorkspaceMixin
 
 
@@ -98,5 +99,6 @@ class DashboardView(WorkspaceMixin, generic.TemplateView):
             ),
             by_collector=charts.bars(dashboard.recovered_by_collector(user=user), "name", "amount"),
             rates=charts.bars(dashboard.collection_rate_by_estate(), "name", "rate"),
+            limitation=limitation_summary(at_risk_report(within_days=90)),
             **kwargs,
         )
