@@ -476,3 +476,99 @@ def test_chinese_by_default_and_english_switchable(staff, settings):
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     english = client.get(reverse("workspaces:collector:index"))
     assert "My worklist" in english.content.decode()
+
+
+# --- the legal intelligence on the pages ------------------------------------------------------
+
+
+def test_an_expired_charge_is_flagged_on_the_case_the_worklist_and_the_at_risk_page(desk):
+    import datetime as dt
+
+    case = desk.case(owing="2400.00", due_date=dt.date(2022, 1, 31))
+    fresh = desk.case(owing="300.00", days_overdue=40)
+    collector = client_for(desk.staff.collector)
+    page = collector.get(case_url("detail", case)).content.decode()
+    assert "Time-barred since 2025-01-31" in page
+    worklist = collector.get(reverse("workspaces:collector:index")).content.decode()
+    row = worklist[worklist.index(f"#{case.pk}<") :]
+    assert "Time-barred since 2025-01-31" in row[: row.index("</tr>")]
+
+    legal = client_for(desk.staff.legal)
+    report = legal.get(reverse("workspaces:legal:limitation")).content.decode()
+    assert "2,400.00" in report and "Time-barred since 2025-01-31" in report
+    assert f"#{fresh.pk}<" not in report  # three years to go: not at risk
+    dashboard = client_for(desk.staff.manager).get(reverse("workspaces:manager:dashboard"))
+    html = dashboard.content.decode()
+    expired_row = html[html.index('data-level="expired"') :]
+    assert "2,400.00" in expired_row[: expired_row.index("</tr>")]
+
+
+def test_case_page_shows_court_fees_small_claims_and_payment_order_conditions(desk):
+    from cases.models import Case
+
+    case = desk.case(stage=Stage.LAWYER_LETTER, owing="12000.00", days_overdue=200)
+    client = client_for(desk.staff.legal)
+    html = client.get(case_url("detail", case)).content.decode()
+    fees = html[html.index('data-testid="court-fees"') :]
+    fees = fees[: fees.index("</section>")]
+    # The claim includes the late fee; the lawsuit fee is 50 + 2.5% above 10,000, a third
+    # of it for a payment order.
+    from cases.selectors.legal import court_fee_summary
+
+    summary = court_fee_summary(case)
+    assert f"{summary.lawsuit_fee:,.2f}" in fees
+    assert f"{summary.payment_order_fee:,.2f}" in fees
+    assert summary.payment_order_fee < summary.lawsuit_fee
+    assert 'data-testid="small-claims"' in fees
+    conditions = html[html.index('data-testid="payment-order"') :]
+    assert "The company owes the owner nothing in return." in conditions
+
+    Case.objects.filter(pk=case.pk).update(company_owes_debtor=True)
+    refused = client.get(case_url("detail", case)).content.decode()
+    block = refused[refused.index('data-testid="payment-order"') :]
+    assert 'class="ws-no" data-code="no_counter_obligation"' in block
+
+
+def test_litigation_package_from_the_case_page(desk, django_capture_on_commit_callbacks):
+    import hashlib
+    import json
+    import zipfile
+
+    case = desk.case(stage=Stage.LAWYER_LETTER, owing="6000.00", days_overdue=200)
+    assert client_for(desk.staff.collector).post(case_url("package", case)).status_code == 403
+    client = client_for(desk.staff.legal)
+    assert 'data-testid="package"' in client.get(case_url("detail", case)).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(case_url("package", case))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    manifest = json.loads(archive.read("manifest.json"))
+    for item in manifest["files"]:
+        assert hashlib.sha256(archive.read(item["path"])).hexdigest() == item["sha256"]
+    assert manifest["chain"]["verified"] is True
+    assert any(item["path"].endswith(".docx") for item in manifest["files"])
+
+
+def test_court_steps_through_the_advance_form(desk):
+    case = desk.case(stage=Stage.LITIGATION, filed=True)
+    client = client_for(desk.staff.legal)
+    url = case_url("advance", case, transition="record_summons")
+    form = client.get(url).content.decode()
+    assert 'name="served_on"' in form and 'name="court_case_number"' in form
+    bad = client.post(url, {"expected_stage": Stage.LITIGATION, "served_on": "not a date"})
+    assert bad.status_code == 200 and "Enter a valid date." in bad.content.decode()
+    response = client.post(
+        url,
+        {
+            "expected_stage": Stage.LITIGATION,
+            "served_on": desk.days_ago(3).isoformat(),
+            "court_case_number": "(2026)浙0106民初1234号",
+        },
+    )
+    assert response.status_code == 302
+    case = desk.fresh(case)
+    assert case.summons_served_on == desk.days_ago(3)
+    assert case.court_case_number == "(2026)浙0106民初1234号"
+    assert "(2026)浙0106民初1234号" in client.get(case_url("detail", case)).content.decode()
