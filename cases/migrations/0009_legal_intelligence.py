@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('province', models.CharField(max_length=20, verbose_name='province (省份)')),
                 ('year', models.PositiveSmallIntegerField(help_text="The filing year; the wage figure is the previous year's.", validators=[django.core.validators.MinValueValidator(2000)], verbose_name='year it applies to')),
-                ('amount', models.DecimalField(decimal_places=2, help_text='50% of the previous-year average annual wage of employed persons.', max_digits=12, validators=[django.core.validators.MinValueValidator(0)], verbose_name='ceiling (CNY)')),
+                ('amount', models.DecimalField(decimal_places=2, help_text='Half of the previous-year average annual wage of employed persons.', max_digits=12, validators=[django.core.validators.MinValueValidator(0)], verbose_name='ceiling (CNY)')),
                 ('average_wage', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True, verbose_name='previous-year average annual wage (CNY)')),
                 ('source', models.CharField(blank=True, max_length=300, verbose_name='source')),
             ],

@@ -24,7 +24,7 @@ class SmallClaimsThreshold(models.Model):
         max_digits=12,
         decimal_places=2,
         validators=[MinValueValidator(0)],
-        help_text=_("50% of the previous-year average annual wage of employed persons."),
+        help_text=_("Half of the previous-year average annual wage of employed persons."),
     )
     average_wage = models.DecimalField(
         _("previous-year average annual wage (CNY)"),

@@ -116,7 +116,7 @@ EVIDENCE_STORE_ROOT = Path(
 
 # The workspaces (workflows.workspaces) are the web UI; the admin stays for master data.
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = "workspaces:index"  # reversed in the language of the login page
 LOGOUT_REDIRECT_URL = "login"
 
 # django-axes: an account is locked after AXES_FAILURE_LIMIT failed logins in a row, for

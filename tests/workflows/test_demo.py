@@ -216,6 +216,9 @@ def test_the_printed_credentials_log_straight_into_each_workspace(demo):
     worklist = clients["collector"].get("/collector/").content.decode()
     assert "No cases match." not in worklist
     assert 'href="/case/' in worklist
+    # Two hardship households' requests (a waiver, an installment plan) wait for the manager.
+    inbox = clients["manager"].get("/manager/").content.decode()
+    assert inbox.count('href="/manager/requests/') == 2
 
 
 def test_the_summary_is_printed(demo):

@@ -468,14 +468,41 @@ def test_dashboard_draws_every_chart(desk):
 # --- language --------------------------------------------------------------------------------
 
 
-def test_chinese_by_default_and_english_switchable(staff, settings):
+@pytest.fixture
+def chinese_by_default(settings):
+    """The product's default language (the test settings use English). The URL resolver
+    caches each language's prefix, so its caches are cleared around the change."""
+    from django.urls import clear_url_caches
+
     settings.LANGUAGE_CODE = "zh-hans"
+    clear_url_caches()
+    yield
+    clear_url_caches()
+
+
+def test_chinese_by_default_and_english_switchable(staff, chinese_by_default):
     client = client_for(staff.collector)
     chinese = client.get(reverse("workspaces:collector:index"), HTTP_ACCEPT_LANGUAGE="")
-    assert "我的工作清单" in chinese.content.decode()
-    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
-    english = client.get(reverse("workspaces:collector:index"))
-    assert "My worklist" in english.content.decode()
+    html = chinese.content.decode()
+    assert "我的工作清单" in html and "My worklist" not in html
+    switched = client.post("/i18n/setlang/", {"language": "en", "next": "/collector/"})
+    assert switched["Location"] == "/en/collector/"
+    english = client.get(switched["Location"]).content.decode()
+    assert "My worklist" in english and "我的工作清单" not in english
+    # Links stay in English.
+    assert 'href="/en/collector/"' in english
+
+
+def test_the_login_page_switches_language_and_keeps_it_after_login(staff, chinese_by_default):
+    client = Client()
+    assert "登录" in client.get("/accounts/login/").content.decode()
+    english = client.get("/en/accounts/login/")
+    assert "Log in" in english.content.decode()
+    response = client.post(
+        "/en/accounts/login/", {"username": "collector_li", "password": "pw"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == "/en/collector/"
+    assert "My worklist" in response.content.decode()
 
 
 # --- the legal intelligence on the pages ------------------------------------------------------

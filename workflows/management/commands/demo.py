@@ -16,6 +16,7 @@ Steps, each idempotent (running the command twice changes nothing):
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections import defaultdict
 from decimal import Decimal
@@ -29,12 +30,19 @@ from django.utils import timezone
 
 from cases.models import Case, Channel, Estate, Outcome, Stage, Unit, UnitParty
 from cases.roles import Role
-from cases.selectors.ledger import UnitArrears, arrears_as_of, money
+from cases.selectors.ledger import UnitArrears, arrears_as_of, arrears_for_unit, money
 from cases.services.case import case_assign, case_transition, contact_log
 from cases.services.sweep import sweep_run
-from fixtures.demo_estate import HOUSEHOLD_LABELS, demo_household_types, load_demo_estate
+from fixtures.demo_estate import (
+    HOUSEHOLD_LABELS,
+    Household,
+    demo_household_types,
+    load_demo_estate,
+)
 from legal_docs.kinds import DocumentKind
 from legal_docs.models import LegalDocument
+from workflows.approvals.models import ApprovalRequest
+from workflows.approvals.services import installment_plan_propose, waiver_request
 from workflows.workspaces.access import home_url_name
 
 # Demo only: printed on every run, documented in the README. Never use outside the demo.
@@ -82,6 +90,7 @@ class Command(BaseCommand):
         self.step_summary(estate)
         self.step_sweep(estate)
         self.step_escalate(estate)
+        self.step_requests(estate)
         self.step_notices(estate)
         if not no_serve:
             self.step_serve(addrport)
@@ -192,6 +201,53 @@ class Command(BaseCommand):
             kind=DocumentKind.PAYMENT_NOTICE
         )
         self.stdout.write(f"  文书 Documents on cases: {documents.count()}")
+
+    def step_requests(self, estate: Estate) -> None:
+        """Two hardship households' requests wait in the manager's inbox: a late-fee waiver
+        and an installment plan (once)."""
+        self._heading("6b. 待审批 Requests waiting for the manager")
+        if ApprovalRequest.objects.filter(case__unit__estate=estate).exists():
+            self.stdout.write("  已完成 Already done")
+            return
+        collector = get_user_model().objects.get(username="collector")
+        hardship = {
+            label for label, kind in demo_household_types().items() if kind == Household.HARDSHIP
+        }
+        cases = [
+            case
+            for case in Case.objects.filter(unit__estate=estate)
+            .exclude(stage=Stage.CLOSED)
+            .select_related("unit")
+            .order_by("-principal_snapshot")
+            if case.unit.label in hardship
+        ][:2]
+        today = timezone.localdate()
+        for case, ask in zip(cases, ("waiver", "plan"), strict=False):
+            if ask == "waiver":
+                waiver_request(
+                    case,
+                    actor=collector,
+                    reason_category="hardship",
+                    reason="演示：低保家庭，本人申请减免滞纳金",
+                    good_faith=True,
+                    as_of=today,
+                )
+            else:
+                owed = arrears_for_unit(case.unit, as_of=today)
+                total = money(owed.principal + owed.late_fee)
+                part = money(total / 3)
+                installments = [
+                    (today + dt.timedelta(days=30 * n), part if n < 3 else total - 2 * part)
+                    for n in (1, 2, 3)
+                ]
+                installment_plan_propose(
+                    case,
+                    actor=collector,
+                    installments=installments,
+                    reason="演示：家庭困难，申请分三期缴清",
+                    as_of=today,
+                )
+            self.stdout.write(f"  {case.unit.label}: {ask}")
 
     def step_notices(self, estate: Estate) -> None:
         self._heading("7. 本月催款单 This month's payment notices")
