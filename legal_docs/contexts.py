@@ -356,10 +356,19 @@ def build_context(
             "court_case_number": case.court_case_number if case else "",
             "filed_on": date_cn(case.filed_on) if case and case.filed_on else "",
             "paid_on": paid_on,
+            "procedure": "payment_order" if payment_order else "lawsuit",
             "reason": (
-                f"被告已于{paid_on}缴清全部欠费，原告申请撤回起诉"
-                if paid_on
-                else "原告申请撤回起诉"
+                (
+                    f"被申请人已于{paid_on}缴清全部欠费，申请人申请撤回支付令申请"
+                    if paid_on
+                    else "申请人申请撤回支付令申请"
+                )
+                if payment_order
+                else (
+                    f"被告已于{paid_on}缴清全部欠费，原告申请撤回起诉"
+                    if paid_on
+                    else "原告申请撤回起诉"
+                )
             ),
             "court_fee": {
                 "claim": _money(claim),

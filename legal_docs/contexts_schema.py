@@ -201,6 +201,7 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
         "court_case_number": "（2026）浙0106民初1234号",
         "filed_on": "2026年11月01日",
         "paid_on": "2026年11月20日",
+        "procedure": "lawsuit",  # or "payment_order": the 撤回支付令申请书 wording
         "reason": "被告已于2026年11月20日缴清全部欠费，原告申请撤回起诉",
         "court_fee": COURT_FEE | {"payable": "25.00", "basis": "撤诉减半交纳"},
     },

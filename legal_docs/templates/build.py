@@ -822,28 +822,39 @@ def lawyer_letter_withdrawal() -> Template:
 
 
 def lawsuit_withdrawal() -> Template:
+    """撤诉申请书, or 撤回支付令申请书 when the case is a payment order (``procedure``)."""
+    po = "{% if procedure == 'payment_order' %}"
     t = Template("撤诉申请书")
-    t.title("撤诉申请书")
-    company_party(t, "申请人（原告）")
-    owner_party(t, "被申请人（被告）")
+    t.title(po + "撤回支付令申请书{% else %}撤诉申请书{% endif %}")
+    company_party(t, po + "申请人{% else %}申请人（原告）{% endif %}")
+    owner_party(t, po + "被申请人{% else %}被申请人（被告）{% endif %}")
     t.heading("请求事项：")
     t.body(
-        "请求贵院准许申请人撤回{{ court_case_number }}申请人诉被申请人物业服务合同纠纷一案的起诉。"
+        po + "请求贵院准许申请人撤回{{ court_case_number }}申请人申请向被申请人发出支付令一案的"
+        "支付令申请。{% else %}请求贵院准许申请人撤回{{ court_case_number }}申请人诉被申请人"
+        "物业服务合同纠纷一案的起诉。{% endif %}"
     )
     t.heading("事实与理由：")
     t.body(
-        "申请人于{{ filed_on }}以物业服务合同纠纷为由向贵院提起诉讼，请求判令被申请人支付"
-        "{{ estate.name }}{{ unit.label }}房屋拖欠的物业服务费等费用，贵院已立案受理，"
-        "案号为{{ court_case_number }}。"
+        po + "申请人于{{ filed_on }}依督促程序向贵院申请支付令，请求贵院督促被申请人支付"
+        "{{ estate.name }}{{ unit.label }}房屋拖欠的物业服务费等费用，贵院已受理，"
+        "案号为{{ court_case_number }}。{% else %}申请人于{{ filed_on }}以物业服务合同纠纷为由"
+        "向贵院提起诉讼，请求判令被申请人支付{{ estate.name }}{{ unit.label }}房屋拖欠的"
+        "物业服务费等费用，贵院已立案受理，案号为{{ court_case_number }}。{% endif %}"
     )
-    t.body("撤诉理由：{{ reason }}。")
+    t.body(po + "撤回理由：{% else %}撤诉理由：{% endif %}{{ reason }}。")
     t.body(
-        "申请人撤回起诉系真实意思表示。依照《中华人民共和国民事诉讼法》的有关规定，"
-        "特向贵院申请撤诉，请予准许。"
+        po + "申请人撤回支付令申请系真实意思表示。依照《中华人民共和国民事诉讼法》关于督促程序的"
+        "有关规定，特向贵院申请撤回，请予准许。{% else %}申请人撤回起诉系真实意思表示。"
+        "依照《中华人民共和国民事诉讼法》的有关规定，特向贵院申请撤诉，请予准许。{% endif %}"
     )
     t.body(
-        "本案案件受理费人民币{{ court_fee.full }}元，撤诉后应交纳人民币{{ court_fee.payable }}元"
-        "（{{ court_fee.basis }}），请贵院依法退还申请人多预交的部分。"
+        po
+        + "本案申请费{% else %}本案案件受理费{% endif %}人民币{{ court_fee.full }}元，"
+        + po
+        + "撤回后{% else %}撤诉后{% endif %}应交纳人民币{{ court_fee.payable }}元"
+        "（{{ court_fee.basis }}），"
+        "请贵院依法退还申请人多预交的部分。"
     )
     t.court_closing()
     company_signature(t, "申请人")

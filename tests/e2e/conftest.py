@@ -146,7 +146,7 @@ def login(url) -> Callable:
         page.locator("input[name=username]").fill(username)
         page.locator("input[name=password]").fill(password)
         with page.expect_navigation():
-            page.locator("form button[type=submit]").click()
+            page.locator("button.vf-page-lockscreen__sidebar-content-action").click()
         assert "/accounts/login/" not in page.url, f"{username} could not log in"
 
     return log_in

@@ -187,7 +187,22 @@ def test_withdrawn_payment_order_states_half_of_the_payment_order_fee(story):
     text = document_text(story.document(K.LAWSUIT_WITHDRAWAL))
 
     fee = court_fee(claim, procedure="payment_order", halved=True)
-    assert f"应交纳人民币{figures(fee.payable)}元" in text
+    assert (
+        f"本案申请费人民币{figures(fee.full)}元，撤回后应交纳人民币{figures(fee.payable)}元" in text
+    )
+
+
+def test_a_withdrawn_payment_order_asks_to_withdraw_the_application_not_a_lawsuit(story):
+    story.walk_to_litigation(LitigationKind.PAYMENT_ORDER)
+    story.pay_in_full()
+    story.transition("approve_withdrawal", actor=story.manager)
+
+    text = document_text(story.document(K.LAWSUIT_WITHDRAWAL))
+
+    assert "撤回支付令申请书" in text.replace(" ", "")
+    assert "支付令申请" in text and "督促程序" in text
+    assert "撤回起诉" not in text and "撤诉申请书" not in text.replace(" ", "")
+    assert "原告" not in text and "被告" not in text
 
 
 def test_entering_payment_plan_makes_the_installment_agreement(story):
