@@ -4,10 +4,7 @@ HTTP lives in ``workflows.api.errors``)."""
 
 from __future__ import annotations
 
-import hashlib
-
-from django.http import HttpResponse, JsonResponse
-from django.utils.http import content_disposition_header
+from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -41,6 +38,7 @@ from workflows.api.selectors import (
     payment_list,
     payment_outcome,
 )
+from workflows.downloads import attachment_response
 
 ID = r"[0-9]+"
 ZIP_CONTENT_TYPE = "application/zip"
@@ -328,11 +326,9 @@ class CaseDocumentsView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class DocxRenderer(BaseRenderer):
-    """Lets a client ask for the .docx it downloads; errors still go out as JSON."""
+class _BinaryRenderer(BaseRenderer):
+    """Lets a client ask for the file it downloads; errors still go out as JSON."""
 
-    media_type = DOCX_CONTENT_TYPE
-    format = "docx"
     charset = None
     render_style = "binary"
 
@@ -340,6 +336,16 @@ class DocxRenderer(BaseRenderer):
         if isinstance(data, bytes):
             return data
         return JSONRenderer().render(data)
+
+
+class DocxRenderer(_BinaryRenderer):
+    media_type = DOCX_CONTENT_TYPE
+    format = "docx"
+
+
+class ZipRenderer(_BinaryRenderer):
+    media_type = ZIP_CONTENT_TYPE
+    format = "zip"
 
 
 class DocumentDownloadView(APIView):
@@ -358,26 +364,12 @@ class DocumentDownloadView(APIView):
     )
     def get(self, request, pk):
         document, content = document_for_user(request.user, int(pk))
-        response = HttpResponse(content, content_type=DOCX_CONTENT_TYPE)
-        response["Content-Disposition"] = content_disposition_header(True, document.filename)
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        response["ETag"] = f'"{document.sha256}"'
-        return response
-
-
-class ZipRenderer(BaseRenderer):
-    """Lets a client ask for the zip it downloads; errors still go out as JSON."""
-
-    media_type = ZIP_CONTENT_TYPE
-    format = "zip"
-    charset = None
-    render_style = "binary"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        if isinstance(data, bytes):
-            return data
-        return JSONRenderer().render(data)
+        return attachment_response(
+            content,
+            filename=document.filename,
+            content_type=DOCX_CONTENT_TYPE,
+            sha256=document.sha256,
+        )
 
 
 class CaseLitigationPackageView(APIView):
@@ -412,11 +404,9 @@ class CaseLitigationPackageView(APIView):
                 _("Only legal officers and managers download litigation packages.")
             )
         result = litigation_package_build(case, actor=request.user)
-        response = HttpResponse(result.zip_bytes, content_type=ZIP_CONTENT_TYPE)
-        response["Content-Disposition"] = content_disposition_header(True, result.filename)
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        response["ETag"] = f'"{hashlib.sha256(result.zip_bytes).hexdigest()}"'
+        response = attachment_response(
+            result.zip_bytes, filename=result.filename, content_type=ZIP_CONTENT_TYPE
+        )
         response["X-Evidence-Chain"] = "verified" if result.chain_verified else "broken"
         return response
 

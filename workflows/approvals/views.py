@@ -5,16 +5,13 @@ back as a form error."""
 from __future__ import annotations
 
 from django import forms
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from django.views import generic
 from viewflow.workflow.flow.views.mixins import TaskSuccessUrlMixin, TaskViewTemplateNames
 
-from cases.services.case import CaseError
 from workflows.approvals.services import approval_record_decision
+from workflows.workspaces.views.common import ServiceFormMixin
 
 
 class DecisionForm(forms.Form):
@@ -31,38 +28,26 @@ class DecisionForm(forms.Form):
     )
 
 
-class DecisionView(TaskSuccessUrlMixin, TaskViewTemplateNames, generic.FormView):
+class DecisionView(TaskSuccessUrlMixin, TaskViewTemplateNames, ServiceFormMixin, generic.FormView):
     """Approve or reject, with a comment."""
 
     form_class = DecisionForm
     template_filename = "task.html"
+    success_message = _("Decision recorded.")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["approval"] = self.request.activation.process.request
         return context
 
-    def form_valid(self, form):
+    def perform(self, form):
         activation = self.request.activation
-        try:
-            # transaction ensures the decision is kept only if applying it succeeded.
-            with transaction.atomic():
-                approval_record_decision(
-                    activation.process.request,
-                    actor=self.request.user,
-                    approve=form.cleaned_data["decision"] == "approve",
-                    comment=form.cleaned_data["comment"],
-                )
-                activation.execute()
-        except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, exc.messages)
-            return self.form_invalid(form)
-        except CaseError as exc:
-            form.add_error(None, exc.message)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Decision recorded."), fail_silently=True)
-        return HttpResponseRedirect(self.get_success_url())
+        # transaction ensures the decision is kept only if applying it succeeded.
+        with transaction.atomic():
+            approval_record_decision(
+                activation.process.request,
+                actor=self.request.user,
+                approve=form.cleaned_data["decision"] == "approve",
+                comment=form.cleaned_data["comment"],
+            )
+            activation.execute()

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import copy
 
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import generic
 
 from cases.models import StoredFile
@@ -19,7 +19,7 @@ from cases.models.case import LEGAL_STAGES, TRANSITIONS
 from cases.permissions import user_may_work_case
 from cases.policy import guard_for
 from cases.selectors.case import transitions_open_to
-from cases.services.case import CaseError, case_transition, contact_log
+from cases.services.case import case_transition, contact_log
 from cases.storage import blob_read
 from legal_docs.models import LegalDocument
 from legal_docs.package import litigation_package_build
@@ -31,11 +31,12 @@ from workflows.approvals.services import (
     waiver_request,
     withdrawal_request,
 )
+from workflows.downloads import attachment_response
 from workflows.escalation import documents_for
 from workflows.workspaces import forms
 from workflows.workspaces.access import is_legal, is_manager
 from workflows.workspaces.selectors import case_file_visible, case_page_for
-from workflows.workspaces.views.common import CaseMixin, attachment_response
+from workflows.workspaces.views.common import CaseMixin, ServiceFormMixin
 
 # The letters whose delivery starts a deadline, in the order they are sent.
 DELIVERABLE_KINDS = ("demand_letter", "lawyer_letter", "payment_order_application", "complaint")
@@ -63,29 +64,13 @@ class CaseDetailView(CaseMixin, generic.TemplateView):
         )
 
 
-class CaseFormView(CaseMixin, generic.FormView):
-    """A form about a case that calls one service; its refusals come back as form errors
-    and nothing is written."""
+class CaseFormView(CaseMixin, ServiceFormMixin, generic.FormView):
+    """A form about a case that calls one service, then back to the case page."""
 
-    success_message = ""
+    template_name = "workspaces/case_form.html"
 
     def get_success_url(self):
         return case_url(self.case)
-
-    def perform(self, form):  # pragma: no cover - each view defines it
-        raise NotImplementedError
-
-    def form_valid(self, form):
-        try:
-            self.perform(form)
-        except ValidationError as exc:
-            forms.apply_errors(form, exc)
-            return self.form_invalid(form)
-        except CaseError as exc:
-            form.add_error(None, exc.message)
-            return self.form_invalid(form)
-        messages.success(self.request, self.success_message)
-        return HttpResponseRedirect(self.get_success_url())
 
 
 class ContactLogView(CaseFormView):
@@ -125,15 +110,11 @@ class ContactLogView(CaseFormView):
 
 
 class WaiverRequestView(CaseFormView):
-    template_name = "workspaces/case_form.html"
     form_class = forms.WaiverForm
-    title = _("Ask for a late-fee waiver")
+    title = gettext_lazy("Ask for a late-fee waiver")
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "categories": WAIVER_REASONS}
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(title=self.title, **kwargs)
 
     def perform(self, form):
         data = form.cleaned_data
@@ -149,12 +130,8 @@ class WaiverRequestView(CaseFormView):
 
 
 class PlanProposeView(CaseFormView):
-    template_name = "workspaces/case_form.html"
     form_class = forms.PlanForm
-    title = _("Propose an installment plan")
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(title=self.title, **kwargs)
+    title = gettext_lazy("Propose an installment plan")
 
     def perform(self, form):
         data = form.cleaned_data
@@ -168,12 +145,8 @@ class PlanProposeView(CaseFormView):
 
 
 class WithdrawalRequestView(CaseFormView):
-    template_name = "workspaces/case_form.html"
     form_class = forms.WithdrawalForm
-    title = _("Ask for a withdrawal")
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(title=self.title, **kwargs)
+    title = gettext_lazy("Ask for a withdrawal")
 
     def perform(self, form):
         withdrawal_request(self.case, actor=self.request.user, reason=form.cleaned_data["reason"])
@@ -251,9 +224,8 @@ class AdvanceView(CaseFormView):
 
 
 class DeliveryRecordView(CaseFormView):
-    template_name = "workspaces/case_form.html"
     form_class = forms.DeliveryForm
-    title = _("Record a letter's delivery")
+    title = gettext_lazy("Record a letter's delivery")
 
     def documents(self):
         return LegalDocument.objects.filter(case=self.case, kind__in=DELIVERABLE_KINDS).order_by(
@@ -262,9 +234,6 @@ class DeliveryRecordView(CaseFormView):
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "documents": self.documents()}
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(title=self.title, **kwargs)
 
     def perform(self, form):
         data = form.cleaned_data
@@ -294,6 +263,7 @@ class DocumentDownloadView(CaseMixin, generic.View):
             content,
             filename=document.filename,
             content_type=document.file.content_type,
+            sha256=document.sha256,
         )
 
 
@@ -311,6 +281,7 @@ class EvidenceFileDownloadView(CaseMixin, generic.View):
             content,
             filename=f"case-{self.case.pk}-{sha256[:12]}.{extension}",
             content_type=content_type,
+            sha256=sha256,
         )
 
 

@@ -3,14 +3,16 @@ case the user may not see), downloads served as attachments."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
-from django.utils.http import content_disposition_header
 from django.views import generic
 
 from cases.models import Case
+from cases.services.case import CaseError
 from workflows.workspaces.access import case_or_404, home_url_name
+from workflows.workspaces.forms import apply_errors
 
 
 class WorkspaceMixin:
@@ -38,17 +40,38 @@ class CaseMixin(WorkspaceMixin):
         return super().get_context_data(case=self.case, **kwargs)
 
 
+class ServiceFormMixin:
+    """A form that calls one service (``perform``): the service's ``ValidationError`` comes
+    back as field errors and its ``CaseError`` as a form error, and nothing is written;
+    on success, ``success_message`` and a redirect."""
+
+    success_message = ""
+    title = ""
+
+    def perform(self, form) -> None:
+        raise NotImplementedError
+
+    def get_context_data(self, **kwargs):
+        if self.title:
+            kwargs.setdefault("title", self.title)
+        return super().get_context_data(**kwargs)
+
+    def form_valid(self, form):
+        try:
+            self.perform(form)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+            return self.form_invalid(form)
+        except CaseError as exc:
+            form.add_error(None, exc.message)
+            return self.form_invalid(form)
+        if self.success_message:
+            messages.success(self.request, self.success_message)
+        return HttpResponseRedirect(self.get_success_url())
+
+
 class HomeView(generic.View):
     """``/``: each user lands in their own workspace."""
 
     def get(self, request):
         return redirect(home_url_name(request.user))
-
-
-def attachment_response(content: bytes, *, filename: str, content_type: str) -> HttpResponse:
-    """A download: always an attachment, never sniffed, never cached by a shared cache."""
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response

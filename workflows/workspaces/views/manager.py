@@ -3,9 +3,6 @@ and the dashboards."""
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,14 +10,13 @@ from django.views import generic
 
 from cases.selectors import dashboard
 from cases.selectors.limitation import at_risk_report
-from cases.services.case import CaseError
 from workflows.approvals.models import ApprovalRequest, ApprovalStatus
 from workflows.approvals.services import approval_decide
 from workflows.approvals.views import DecisionForm
-from workflows.workspaces import charts, forms
+from workflows.workspaces import charts
 from workflows.workspaces.access import case_or_404
 from workflows.workspaces.selectors import case_page_for, limitation_summary
-from workflows.workspaces.views.common import WorkspaceMixin
+from workflows.workspaces.views.common import ServiceFormMixin, WorkspaceMixin
 
 
 class InboxView(WorkspaceMixin, generic.ListView):
@@ -36,7 +32,7 @@ class InboxView(WorkspaceMixin, generic.ListView):
         )
 
 
-class DecideView(WorkspaceMixin, generic.FormView):
+class DecideView(WorkspaceMixin, ServiceFormMixin, generic.FormView):
     """One request: what is asked, the case (arrears, stage, evidence and its chain status)
     and the decision form."""
 
@@ -56,26 +52,20 @@ class DecideView(WorkspaceMixin, generic.FormView):
         page = case_page_for(self.request.user, self.approval.case)
         return super().get_context_data(approval=self.approval, page=page, **kwargs)
 
-    def form_valid(self, form):
-        try:
-            approval_decide(
-                self.approval,
-                actor=self.request.user,
-                approve=form.cleaned_data["decision"] == "approve",
-                comment=form.cleaned_data["comment"],
-            )
-        except ValidationError as exc:
-            forms.apply_errors(form, exc)
-            return self.form_invalid(form)
-        except CaseError as exc:
-            form.add_error(None, exc.message)
-            return self.form_invalid(form)
-        messages.success(
-            self.request,
-            _("Request #%(id)s decided: %(status)s.")
-            % {"id": self.approval.pk, "status": self.approval.get_status_display()},
+    def get_success_url(self):
+        return reverse("workspaces:manager:index")
+
+    def perform(self, form):
+        approval_decide(
+            self.approval,
+            actor=self.request.user,
+            approve=form.cleaned_data["decision"] == "approve",
+            comment=form.cleaned_data["comment"],
         )
-        return HttpResponseRedirect(reverse("workspaces:manager:index"))
+        self.success_message = _("Request #%(id)s decided: %(status)s.") % {
+            "id": self.approval.pk,
+            "status": self.approval.get_status_display(),
+        }
 
 
 class DashboardView(WorkspaceMixin, generic.TemplateView):
