@@ -41,6 +41,13 @@ SCHEDULES: tuple[Schedule, ...] = (
         description="Served demand and lawyer letters whose deadline passed: cases eligible.",
     ),
     Schedule(
+        "fee-recovery: limitation check",
+        "workflows.limitation_snapshot",
+        minute="50",
+        hour="2",
+        description="Each open case's earliest limitation expiry and amount at risk.",
+    ),
+    Schedule(
         "fee-recovery: payment orders effective",
         "workflows.payment_orders_effective",
         minute="15",

@@ -152,3 +152,13 @@ def approval_waiver_document(request_id: int) -> int:
         as_of=timezone.localtime(request.decided_at).date(),
     )
     return document.pk
+
+
+@shared_task(name="workflows.limitation_snapshot", acks_late=True)
+def limitation_snapshot(as_of: str | None = None) -> dict:
+    """Nightly: each open case's earliest limitation expiry and amount at risk, for the
+    dashboards (idempotent: figures are recomputed, not added)."""
+    from cases.services.limitation import limitation_snapshot as snapshot
+
+    report = snapshot(as_of=_date(as_of))
+    return {"checked": report.checked, "changed": report.changed}

@@ -346,6 +346,18 @@ class Case(ConcurrentTransitionMixin, models.Model):
         help_text=_("A manager refused to withdraw; only a new payment asks again."),
     )
     priority = models.PositiveIntegerField(_("priority score"), default=0)
+    # Written nightly by ``cases.services.limitation.limitation_snapshot`` for the dashboards;
+    # the case page and the worklists compute the clock live.
+    limitation_checked_on = models.DateField(_("limitation checked on"), null=True, blank=True)
+    limitation_expires_on = models.DateField(
+        _("earliest limitation expiry (at last check)"), null=True, blank=True
+    )
+    limitation_at_risk = models.DecimalField(
+        _("amount within 90 days of its limitation or past it (at last check)"),
+        max_digits=14,
+        decimal_places=2,
+        default=0,
+    )
 
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

@@ -16,10 +16,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Exists, Min, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from cases.db import Fen
 from cases.limitation import (
     DEMAND_PROOF_GRADES,
     DOOR_POSTING,
@@ -285,14 +286,20 @@ def earliest_expiry_by_case(
 
 
 def at_risk_report(
-    *, as_of: dt.date | None = None, within_days: int = 90, estate: Estate | None = None
+    *,
+    as_of: dt.date | None = None,
+    within_days: int = 90,
+    estate: Estate | None = None,
+    units: QuerySet[Unit] | None = None,
 ) -> list[AtRiskRow]:
     """Every unpaid charge whose period ends within ``within_days`` days, expired ones
-    included, earliest first, with its unit and the unit's open case (if any)."""
+    included, earliest first, with its unit and the unit's open case (if any); of ``units``
+    (or the ``estate``'s, or every unit)."""
     if within_days < 0:
         raise ValueError(f"within_days must not be negative: {within_days}")
     as_of = as_of or timezone.localdate()
-    units = Unit.objects.filter(estate=estate) if estate is not None else None
+    if estate is not None:
+        units = (units if units is not None else Unit.objects.all()).filter(estate=estate)
     clocks = clocks_by_unit(units, as_of=as_of)
     due = {
         unit_id: [c for c in unit_clocks if c.days_left <= within_days]
@@ -315,3 +322,59 @@ def at_risk_report(
     ]
     rows.sort(key=lambda r: (r.clock.expires_on, r.unit.estate.name, r.unit.label, r.clock.due_on))
     return rows
+
+
+@dataclass(frozen=True)
+class LevelSummary:
+    """Open cases whose earliest limitation expiry falls in one warning level, from the
+    nightly snapshot (``cases.services.limitation.limitation_snapshot``)."""
+
+    level: str
+    label: str
+    cases: int
+    amount_at_risk: Decimal  # balances of their charges within 90 days of expiry or past it
+
+
+def cases_at_risk(*, as_of: dt.date | None = None, within_days: int = 90) -> QuerySet[Case]:
+    """Open cases whose snapshot says a charge expires within ``within_days`` days (or has)."""
+    as_of = as_of or timezone.localdate()
+    return Case.objects.exclude(stage=Stage.CLOSED).filter(
+        limitation_expires_on__lte=as_of + dt.timedelta(days=within_days)
+    )
+
+
+def limitation_summary(
+    *, as_of: dt.date | None = None, cases: QuerySet[Case] | None = None
+) -> tuple[list[LevelSummary], dt.date | None]:
+    """Per warning level (time-barred, 7, 30, 90 days), the open cases whose earliest
+    expiry falls in it and their amounts at risk, in one query over the nightly snapshot;
+    and the day the snapshot was taken (None: never)."""
+    as_of = as_of or timezone.localdate()
+    cases = (cases if cases is not None else Case.objects.all()).exclude(stage=Stage.CLOSED)
+    bounds = {
+        Level.EXPIRED: Q(limitation_expires_on__lt=as_of),
+        Level.D7: Q(limitation_expires_on__gte=as_of)
+        & Q(limitation_expires_on__lte=as_of + dt.timedelta(days=7)),
+        Level.D30: Q(limitation_expires_on__gt=as_of + dt.timedelta(days=7))
+        & Q(limitation_expires_on__lte=as_of + dt.timedelta(days=30)),
+        Level.D90: Q(limitation_expires_on__gt=as_of + dt.timedelta(days=30))
+        & Q(limitation_expires_on__lte=as_of + dt.timedelta(days=90)),
+    }
+    figures = cases.aggregate(
+        checked_on=Max("limitation_checked_on"),
+        **{f"n_{level.value}": Count("id", filter=q) for level, q in bounds.items()},
+        **{
+            f"fen_{level.value}": Sum(Fen("limitation_at_risk"), filter=q)
+            for level, q in bounds.items()
+        },
+    )
+    rows = [
+        LevelSummary(
+            level=level.value,
+            label=str(level.label),
+            cases=figures[f"n_{level.value}"] or 0,
+            amount_at_risk=money(Decimal(figures[f"fen_{level.value}"] or 0) / FEN),
+        )
+        for level in bounds
+    ]
+    return rows, figures["checked_on"]

@@ -37,6 +37,7 @@ PERIODIC_TASKS = {
     "workflows.verify_evidence",
     "workflows.approvals_reconcile",
     "workflows.payment_orders_effective",
+    "workflows.limitation_snapshot",
 }
 
 

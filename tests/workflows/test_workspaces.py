@@ -521,13 +521,23 @@ def test_an_expired_charge_is_flagged_on_the_case_the_worklist_and_the_at_risk_p
     assert "Time-barred since 2025-01-31" in row[: row.index("</tr>")]
 
     legal = client_for(desk.staff.legal)
+    manager = client_for(desk.staff.manager)
+    before = manager.get(reverse("workspaces:manager:dashboard")).content.decode()
+    assert "Not checked yet" in before
+
+    from cases.services.limitation import limitation_snapshot
+
+    assert limitation_snapshot().changed == 2
+    assert limitation_snapshot().changed == 0  # the same day again: nothing to write
+
     report = legal.get(reverse("workspaces:legal:limitation")).content.decode()
     assert "2,400.00" in report and "Time-barred since 2025-01-31" in report
     assert f"#{fresh.pk}<" not in report  # three years to go: not at risk
-    dashboard = client_for(desk.staff.manager).get(reverse("workspaces:manager:dashboard"))
-    html = dashboard.content.decode()
+    html = manager.get(reverse("workspaces:manager:dashboard")).content.decode()
+    assert f"as checked on {desk.today:%Y-%m-%d}" in html
     expired_row = html[html.index('data-level="expired"') :]
-    assert "2,400.00" in expired_row[: expired_row.index("</tr>")]
+    expired_row = expired_row[: expired_row.index("</tr>")]
+    assert ">1<" in expired_row and "2,400.00" in expired_row
 
 
 def test_case_page_shows_court_fees_small_claims_and_payment_order_conditions(desk):

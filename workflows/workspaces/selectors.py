@@ -11,7 +11,6 @@ from decimal import Decimal
 from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from cases.models import (
     Case,
@@ -230,38 +229,3 @@ def with_limitation(cases, *, as_of: dt.date | None = None) -> list[Case]:
     for case in cases:
         case.clock = clocks.get(case.pk)
     return cases
-
-
-@dataclass(frozen=True)
-class LimitationLevel:
-    level: str
-    label: str
-    charges: int
-    cases: int
-    amount: Decimal
-
-
-LEVEL_LABELS = {
-    "expired": _("Time-barred (expired)"),
-    "7": _("Within 7 days"),
-    "30": _("Within 30 days"),
-    "90": _("Within 90 days"),
-}
-
-
-def limitation_summary(rows) -> list[LimitationLevel]:
-    """The at-risk report (``cases.selectors.limitation.at_risk_report`` rows) summed per
-    warning level, most urgent first; every level present, zero or not."""
-    summary = []
-    for level, label in LEVEL_LABELS.items():
-        mine = [r for r in rows if r.clock.level == level]
-        summary.append(
-            LimitationLevel(
-                level=level,
-                label=str(label),
-                charges=len(mine),
-                cases=len({r.unit.pk for r in mine}),
-                amount=sum((r.clock.balance for r in mine), Decimal(0)),
-            )
-        )
-    return summary

@@ -32,6 +32,7 @@ from cases.models import Case, Channel, Estate, Outcome, Stage, Unit, UnitParty
 from cases.roles import Role
 from cases.selectors.ledger import UnitArrears, arrears_as_of, arrears_for_unit, money
 from cases.services.case import case_assign, case_transition, contact_log
+from cases.services.limitation import limitation_snapshot
 from cases.services.sweep import sweep_run
 from fixtures.demo_estate import (
     HOUSEHOLD_LABELS,
@@ -151,6 +152,11 @@ class Command(BaseCommand):
         report = sweep_run(progress=lambda m: self.stdout.write(f"  … {m}"))
         for line in report.lines():
             self.stdout.write(f"  {line}")
+        limitation = limitation_snapshot()
+        self.stdout.write(
+            f"  诉讼时效检查 Limitation check: {limitation.checked} open cases, "
+            f"{limitation.changed} updated"
+        )
         User = get_user_model()
         collector = User.objects.get(username="collector")
         legal = User.objects.get(username="legal")

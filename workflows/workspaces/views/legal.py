@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from django.views import generic
 
-from cases.models import Stage
+from cases.models import Stage, Unit
 from cases.selectors import dashboard
-from cases.selectors.limitation import at_risk_report
+from cases.selectors.limitation import at_risk_report, cases_at_risk, limitation_summary
 from workflows.workspaces import charts
 from workflows.workspaces.selectors import (
     WORKLIST_PAGE_SIZE,
-    limitation_summary,
     paginate,
     with_limitation,
     worklist_for,
@@ -70,11 +69,14 @@ class QueueView(WorkspaceMixin, generic.TemplateView):
 
 class LimitationView(WorkspaceMixin, generic.TemplateView):
     """The amounts at risk of time-barring: every unpaid charge whose three-year period ends
-    within 90 days, or has ended (flagged, never dropped), earliest first."""
+    within 90 days, or has ended (flagged, never dropped), earliest first — of the cases the
+    nightly snapshot flagged, computed live."""
 
     template_name = "workspaces/legal_limitation.html"
 
     def get_context_data(self, **kwargs):
-        rows = at_risk_report(within_days=90)
+        flagged = Unit.objects.filter(cases__in=cases_at_risk(within_days=90))
+        rows = at_risk_report(within_days=90, units=flagged)
         page = paginate(rows, self.request.GET.get("page"), 100)
-        return super().get_context_data(page=page, summary=limitation_summary(rows), **kwargs)
+        summary, checked_on = limitation_summary()
+        return super().get_context_data(page=page, summary=summary, checked_on=checked_on, **kwargs)

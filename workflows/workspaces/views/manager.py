@@ -9,13 +9,13 @@ from django.utils.translation import gettext as _
 from django.views import generic
 
 from cases.selectors import dashboard
-from cases.selectors.limitation import at_risk_report
+from cases.selectors.limitation import limitation_summary
 from workflows.approvals.models import ApprovalRequest, ApprovalStatus
 from workflows.approvals.services import approval_decide
 from workflows.approvals.views import DecisionForm
-from workflows.workspaces import charts
+from workflows.workspaces import access, charts
 from workflows.workspaces.access import case_or_404
-from workflows.workspaces.selectors import case_page_for, limitation_summary
+from workflows.workspaces.selectors import case_page_for
 from workflows.workspaces.views.common import ServiceFormMixin, WorkspaceMixin
 
 
@@ -76,7 +76,11 @@ class DashboardView(WorkspaceMixin, generic.TemplateView):
 
     def get_context_data(self, **kwargs):
         user = self.request.user
+        summary, checked_on = limitation_summary()
         return super().get_context_data(
+            summary=summary,
+            checked_on=checked_on,
+            is_legal=access.is_legal(user),
             aging=charts.bars(dashboard.arrears_aging(user=user), "label", "principal"),
             pipeline=charts.bars(dashboard.pipeline_by_stage(user=user), "label", "principal"),
             by_month=charts.bars(
@@ -89,6 +93,5 @@ class DashboardView(WorkspaceMixin, generic.TemplateView):
             ),
             by_collector=charts.bars(dashboard.recovered_by_collector(user=user), "name", "amount"),
             rates=charts.bars(dashboard.collection_rate_by_estate(), "name", "rate"),
-            limitation=limitation_summary(at_risk_report(within_days=90)),
             **kwargs,
         )
