@@ -609,3 +609,47 @@ def test_court_steps_through_the_advance_form(desk):
     assert case.summons_served_on == desk.days_ago(3)
     assert case.court_case_number == "(2026)浙0106民初1234号"
     assert "(2026)浙0106民初1234号" in client.get(case_url("detail", case)).content.decode()
+
+
+def test_filing_previews_either_procedure_and_refuses_an_ineligible_payment_order(
+    desk, django_capture_on_commit_callbacks
+):
+    from cases.models import Case
+    from cases.services.case import delivery_record
+
+    case = desk.case(stage=Stage.LAWYER_LETTER, owing="8000.00", days_overdue=300)
+    for letter, days_ago in (("demand_letter", 60), ("lawyer_letter", 40)):
+        delivery_record(
+            case,
+            actor=desk.staff.legal,
+            letter=letter,
+            status="signed",
+            delivered_on=desk.days_ago(days_ago),
+            method="registered_mail",
+        )
+    Case.objects.filter(pk=case.pk).update(company_owes_debtor=True)
+    client = client_for(desk.staff.legal)
+    url = case_url("advance", case, transition="file_litigation")
+    lawsuit = client.get(url, {"kind": "lawsuit"}).content.decode()
+    assert "民事起诉状" in lawsuit.replace(" ", "")
+    application = client.get(url, {"kind": "payment_order"}).content.decode()
+    assert "支付令申请书" in application.replace(" ", "")
+
+    form = {
+        "expected_stage": Stage.LAWYER_LETTER,
+        "court": "杭州市西湖区人民法院",
+        "filed_on": desk.today.isoformat(),
+    }
+    refused = client.post(url, {**form, "kind": "payment_order"})
+    assert refused.status_code == 200
+    assert "对待给付" in refused.content.decode()
+    assert desk.stage(case) == Stage.LAWYER_LETTER
+
+    with django_capture_on_commit_callbacks(execute=True):
+        filed = client.post(url, {**form, "kind": "lawsuit"})
+    assert filed.status_code == 302
+    case = desk.fresh(case)
+    assert case.stage == Stage.LITIGATION and case.litigation_kind == "lawsuit"
+    from legal_docs.models import LegalDocument
+
+    assert LegalDocument.objects.filter(case=case, kind="civil_complaint").exists()

@@ -182,7 +182,7 @@ class AdvanceView(CaseFormView):
         return {**super().get_form_kwargs(), "transition": self.transition, "case": self.case}
 
     def get_initial(self):
-        return {"expected_stage": self.case.stage}
+        return {"expected_stage": self.case.stage, "kind": self.request.GET.get("kind", "")}
 
     def previews(self) -> list[tuple[str, str]]:
         spec = TRANSITIONS[self.transition]
