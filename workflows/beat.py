@@ -41,6 +41,13 @@ SCHEDULES: tuple[Schedule, ...] = (
         description="Served demand and lawyer letters whose deadline passed: cases eligible.",
     ),
     Schedule(
+        "fee-recovery: forget old idempotency keys",
+        "workflows.idempotency_keys_purge",
+        minute="55",
+        hour="2",
+        description="API Idempotency-Key responses older than IDEMPOTENCY_KEY_DAYS (7).",
+    ),
+    Schedule(
         "fee-recovery: limitation check",
         "workflows.limitation_snapshot",
         minute="50",

@@ -162,3 +162,11 @@ def limitation_snapshot(as_of: str | None = None) -> dict:
 
     report = snapshot(as_of=_date(as_of))
     return {"checked": report.checked, "changed": report.changed}
+
+
+@shared_task(name="workflows.idempotency_keys_purge", acks_late=True)
+def idempotency_keys_purge() -> int:
+    """Nightly: forget the API's stored Idempotency-Key responses after IDEMPOTENCY_KEY_DAYS."""
+    from workflows.api.idempotency import idempotency_keys_purge as purge
+
+    return purge()

@@ -175,5 +175,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="WARNING")},
 }
 
+# How long the API keeps an Idempotency-Key's stored response (purged nightly).
+IDEMPOTENCY_KEY_DAYS = env.int("IDEMPOTENCY_KEY_DAYS", default=7)
+
 # The REST API (workflows.api): token or session auth, pagination, throttling, OpenAPI.
 from workflows.api.settings import REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: E402, F401

@@ -593,6 +593,28 @@ def test_a_transition_retried_with_its_key_is_done_once(world):
     assert EvidenceEntry.objects.filter(case=case, kind="transition").count() == 1
 
 
+def test_old_idempotency_keys_are_forgotten_by_the_nightly_purge(world, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from workflows.tasks_clock import idempotency_keys_purge
+
+    case = world.case()
+    client = api(world.collector)
+    url = f"/api/cases/{case.pk}/transitions/start_reminding/"
+    client.post(url, {}, format="json", headers={"Idempotency-Key": "old"})
+    client.post(url, {}, format="json", headers={"Idempotency-Key": "new"})
+    IdempotencyKey.objects.filter(key="old").update(
+        created_at=timezone.now() - dt.timedelta(days=settings.IDEMPOTENCY_KEY_DAYS, minutes=1)
+    )
+    assert idempotency_keys_purge.delay().get() == 1
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
+    # The forgotten key is a fresh request again: refused now, the case already reminding.
+    again = client.post(url, {}, format="json", headers={"Idempotency-Key": "old"})
+    assert again.status_code == 409
+
+
 def test_a_key_still_being_processed_is_a_409(world):
     case = world.case()
     client = api(world.finance)

@@ -38,6 +38,7 @@ PERIODIC_TASKS = {
     "workflows.approvals_reconcile",
     "workflows.payment_orders_effective",
     "workflows.limitation_snapshot",
+    "workflows.idempotency_keys_purge",
 }
 
 

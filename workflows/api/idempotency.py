@@ -14,10 +14,12 @@ releases its key so that the retry can run.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import json
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -184,3 +186,13 @@ def idempotent(handler):
 
     wrapped.idempotent = True
     return wrapped
+
+
+def idempotency_keys_purge(*, older_than: dt.timedelta | None = None) -> int:
+    """Delete the stored keys (and their responses) older than ``older_than`` (the
+    ``IDEMPOTENCY_KEY_DAYS`` setting, 7 days): a client retrying after that gets a fresh
+    request, as the API documentation says. Returns how many were deleted."""
+    days = getattr(settings, "IDEMPOTENCY_KEY_DAYS", 7)
+    cutoff = timezone.now() - (older_than or dt.timedelta(days=days))
+    deleted, _by_model = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

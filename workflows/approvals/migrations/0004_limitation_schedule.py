@@ -1,11 +1,12 @@
-"""Install the nightly limitation check (``workflows.limitation_snapshot``).
+"""Install the nightly limitation check (``workflows.limitation_snapshot``) and the purge of
+old API idempotency keys (``workflows.idempotency_keys_purge``).
 
 ``install_schedules`` creates whatever of ``workflows.beat.SCHEDULES`` is missing and leaves
-the existing rows, and an operator's edits, alone. The reverse removes only that task."""
+the existing rows, and an operator's edits, alone. The reverse removes only those tasks."""
 
 from django.db import migrations
 
-NAME = "fee-recovery: limitation check"
+NAMES = ["fee-recovery: limitation check", "fee-recovery: forget old idempotency keys"]
 
 
 def install(apps, schema_editor):
@@ -15,7 +16,7 @@ def install(apps, schema_editor):
 
 
 def uninstall(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=NAME).delete()
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name__in=NAMES).delete()
 
 
 class Migration(migrations.Migration):
