@@ -77,6 +77,13 @@ class TransitionSpec:
 SYSTEM = Role.SYSTEM
 COLLECTOR, LEGAL, MANAGER = Role.COLLECTOR, Role.LEGAL_OFFICER, Role.MANAGER
 
+# Steps that only apply a manager's decision on an approval request (withdrawal, installment
+# plan, write-off): the approval services take them; the web UI and the API refuse them, so
+# the requester ≠ approver rule cannot be bypassed.
+DECIDED_BY_APPROVAL = frozenset(
+    {"approve_withdrawal", "reject_withdrawal", "start_payment_plan", "write_off"}
+)
+
 TRANSITIONS: dict[str, TransitionSpec] = {
     spec.name: spec
     for spec in [

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from cases.models import CallScript, Case, Party, Stage, UnitParty
-from cases.models.case import TRANSITIONS
+from cases.models.case import DECIDED_BY_APPROVAL, TRANSITIONS
 from cases.permissions import (
     mask_phone,
     user_may_transition,
@@ -31,11 +31,13 @@ def case_list_for(user) -> QuerySet[Case]:
 
 def transitions_open_to(user, case: Case) -> list[str]:
     """The steps ``user``'s role may take from the case's current stage (the guards are
-    only checked when a step is taken)."""
+    only checked when a step is taken); not the steps that apply an approval decision."""
     return [
         name
         for name, spec in TRANSITIONS.items()
-        if case.stage in spec.sources and user_may_transition(user, case, spec)
+        if name not in DECIDED_BY_APPROVAL
+        and case.stage in spec.sources
+        and user_may_transition(user, case, spec)
     ]
 
 

@@ -262,3 +262,11 @@ def charge_late_fee_owed(charge: Charge) -> Decimal:
     accrued = Decimal(charge.late_fee_e8) / LATE_FEE_SCALE
     settled = Decimal(charge.late_fee_paid_fen + charge.late_fee_waived_fen) / FEN
     return money(max(Decimal(0), accrued - settled))
+
+
+def late_fee_payable(unit: Unit, *, as_of: dt.date) -> Decimal:
+    """The late fee that payments and waivers can settle on ``as_of``: each charge's owed
+    late fee rounded to the fen, summed — what the allocation ledger works with. It may
+    differ by a few fen from ``UnitArrears.late_fee``, which rounds the unit's exact total."""
+    charges = charge_balances(Unit.objects.filter(pk=unit.pk), as_of=as_of)
+    return sum((charge_late_fee_owed(charge) for charge in charges), Decimal(0))

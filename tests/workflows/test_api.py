@@ -376,6 +376,24 @@ def test_a_role_the_state_machine_does_not_allow_gets_403(world, role, name, sta
     assert world.stage(case) == stage
 
 
+@pytest.mark.parametrize(
+    ("name", "stage"),
+    [
+        ("write_off", Stage.LAWYER_LETTER),
+        ("approve_withdrawal", Stage.WITHDRAWAL_PENDING),
+        ("start_payment_plan", Stage.DEMAND_LETTER),
+    ],
+)
+def test_a_step_that_applies_an_approval_is_refused_to_a_manager_calling_it(world, name, stage):
+    case = world.case(stage=stage)
+
+    response = transition(api(world.manager), case, name)
+
+    assert response.status_code == 409, response.json()
+    assert "approval inbox" in response.json()["detail"]
+    assert world.stage(case) == stage
+
+
 def test_a_case_that_moved_since_the_client_saw_it_is_a_409_conflict(world):
     case = world.case(stage=Stage.REMINDING)
 

@@ -653,3 +653,134 @@ def test_filing_previews_either_procedure_and_refuses_an_ineligible_payment_orde
     from legal_docs.models import LegalDocument
 
     assert LegalDocument.objects.filter(case=case, kind="civil_complaint").exists()
+
+
+def test_waiving_the_whole_late_fee_fits_what_the_ledger_can_waive(
+    desk, django_capture_on_commit_callbacks
+):
+    """Three charges of 1,004.00 one day late accrue 1.004 each: the unit owes 3.012 (3.01
+    rounded), but each charge can be settled only to the fen (1.00 each, 3.00). Asking to
+    waive "the whole late fee" asks for what the ledger can waive, and the approval goes through."""
+    from cases.models import Adjustment, UnitParty
+    from cases.selectors.ledger import arrears_for_unit, late_fee_payable
+    from cases.services.case import case_open
+    from tests.factories import UnitFactory, charge_for
+
+    unit = UnitFactory(estate=desk.estate)
+    UnitParty.objects.create(unit=unit, party=desk.case().unit.parties.first(), role="owner")
+    for item in ("management_fee", "water", "electricity"):
+        charge_for(unit, "1004.00", due_date=desk.days_ago(1), item=item)
+    case = case_open(unit, actor=desk.staff.system, collector=desk.staff.collector)
+    assert money_of(arrears_for_unit(unit, as_of=desk.today).late_fee) == Decimal("3.01")
+    assert late_fee_payable(unit, as_of=desk.today) == Decimal("3.00")
+
+    client = client_for(desk.staff.collector)
+    client.post(
+        case_url("waiver", case),
+        {"reason_category": "hardship", "reason": "低保户", "good_faith": "on"},
+    )
+    waiver = ApprovalRequest.objects.get(case=case, kind="waiver")
+    assert waiver.amount == Decimal("3.00")
+    url = reverse("workspaces:manager:decide", kwargs={"request_pk": waiver.pk})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(desk.staff.manager).post(url, {"decision": "approve"})
+    assert response.status_code == 302
+    waiver.refresh_from_db()
+    assert waiver.status == ApprovalStatus.APPROVED
+    assert Adjustment.objects.get(unit=unit).amount == Decimal("3.00")
+
+
+def test_a_decision_the_flow_refuses_shows_the_reason_and_stays_pending(desk, monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    from workflows.approvals.services import applying
+
+    case = desk.case(owing="1200.00", days_overdue=100)
+    client_for(desk.staff.collector).post(
+        case_url("waiver", case),
+        {"reason_category": "hardship", "reason": "低保户", "good_faith": "on"},
+    )
+    waiver = ApprovalRequest.objects.get(case=case, kind="waiver")
+
+    def refuse(request):
+        raise ValidationError({"amount": "the late fee owed is now smaller"})
+
+    monkeypatch.setattr(applying, "adjustment_record", lambda *a, **k: refuse(None))
+    url = reverse("workspaces:manager:decide", kwargs={"request_pk": waiver.pk})
+    response = client_for(desk.staff.manager).post(url, {"decision": "approve"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "the late fee owed is now smaller" in html
+    assert 'data-testid="decide"' in html  # the form is still there
+    assert "Waiting for a manager" in html  # and the status is the stored one
+    waiver.refresh_from_db()
+    assert waiver.status == ApprovalStatus.PENDING
+
+
+def test_an_untouched_contact_form_writes_nothing(desk):
+    case = desk.case()
+    client = client_for(desk.staff.collector)
+    form = client.get(case_url("contact", case)).content.decode()
+    assert "selected" not in form[form.index('name="channel"') : form.index("</select>")]
+    response = client.post(case_url("contact", case), {})
+    assert response.status_code == 200
+    assert not ContactAttempt.objects.filter(case=case).exists()
+    text = response.content.decode()
+    assert text.count("This field is required.") >= 2
+
+
+def test_bad_uploads_and_amounts_are_named_under_their_field(desk):
+    case = desk.case()
+    client = client_for(desk.staff.collector)
+    fake = io.BytesIO(b"just some text, not a photo")
+    fake.name = "x.jpg"
+    response = client.post(
+        case_url("contact", case),
+        {
+            "channel": "phone",
+            "outcome": "promised",
+            "promised_on": desk.today.isoformat(),
+            "promised_amount": "-100",
+            "photo": fake,
+        },
+    )
+    html = response.content.decode()
+    photo = html[html.index('data-field="photo"') :]
+    assert "not an allowed file type" in photo[: photo.index("</div>")]
+    amount = html[html.index('data-field="promised_amount"') :]
+    amount = amount[: amount.index("</div>")]
+    assert "greater than or equal to 0.01" in amount
+    assert "A promise needs the amount." not in amount
+    assert not ContactAttempt.objects.filter(case=case).exists()
+    waiver = client.post(case_url("waiver", case), {"amount": "-50", "reason": "x"})
+    assert "greater than or equal to 0.01" in waiver.content.decode()
+
+
+def test_date_fields_keep_their_value_in_chinese(staff, desk, chinese_by_default):
+    case = desk.case(stage=Stage.LITIGATION, filed=True)
+    html = (
+        client_for(desk.staff.legal)
+        .get(case_url("advance", case, transition="record_summons"))
+        .content.decode()
+    )
+    assert f'value="{desk.today:%Y-%m-%d}"' in html
+
+
+def money_of(value):
+    from cases.selectors.ledger import money
+
+    return money(value)
+
+
+def test_a_manager_cannot_bypass_an_approval_from_the_case_page(desk):
+    case = desk.case(stage=Stage.LAWYER_LETTER)
+    client = client_for(desk.staff.manager)
+    html = client.get(case_url("detail", case)).content.decode()
+    assert 'data-action="write_off"' not in html
+    assert 'data-action="hold"' in html  # other manager steps are there
+    assert client.get(case_url("advance", case, transition="write_off")).status_code == 403
+    response = client.post(
+        case_url("advance", case, transition="write_off"), {"expected_stage": "lawyer_letter"}
+    )
+    assert response.status_code == 403
+    assert desk.stage(case) == Stage.LAWYER_LETTER

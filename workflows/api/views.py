@@ -19,10 +19,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.models import Case, ContactAttempt, Estate, EvidenceEntry, Unit
-from cases.models.case import TRANSITIONS
+from cases.models.case import DECIDED_BY_APPROVAL, TRANSITIONS
+from cases.permissions import user_may_transition
 from cases.roles import Role, user_has_role
 from cases.selectors.case import case_list_for, case_view_for
-from cases.services.case import case_for_user, case_transition, contact_log
+from cases.services.case import TransitionRefused, case_for_user, case_transition, contact_log
 from cases.services.evidence import evidence_status
 from cases.services.ledger import payment_record
 from cases.storage import DOCX_CONTENT_TYPE
@@ -233,6 +234,17 @@ class CaseTransitionView(APIView):
         case = _visible_case(request, pk)
         if name not in TRANSITIONS:
             raise exceptions.NotFound(_("Unknown step “%(name)s”.") % {"name": name})
+        if name in DECIDED_BY_APPROVAL and user_may_transition(
+            request.user, case, TRANSITIONS[name]
+        ):
+            raise TransitionRefused(
+                _(
+                    "“%(step)s” is a manager's decision on a request: ask for it and decide "
+                    "it in the approval inbox."
+                )
+                % {"step": TRANSITIONS[name].label},
+                case=case,
+            )
         body = _valid(serializers.TransitionRequestSerializer, request, transition=name)
         case = case_transition(
             case,

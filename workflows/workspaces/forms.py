@@ -12,10 +12,25 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, Channel, ContactAttachment, DeliveryStatus, Outcome, Stage
 from cases.models.case import JudgmentKind, LitigationKind
-from cases.storage import MAX_UPLOAD_BYTES
+from cases.storage import MAX_UPLOAD_BYTES, read_upload, sniff_content_type
 
-DATE = forms.DateInput(attrs={"type": "date"})
+# ISO values whatever the language: a date input ignores a value in any other format.
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def checked_upload(upload) -> object:
+    """An uploaded photo, recording or PDF, refused here (under its own field) when it is
+    empty, too big or of another type; the service checks again before storing it."""
+    if upload:
+        sniff_content_type(read_upload(upload, name=upload.name), name=upload.name)
+        upload.seek(0)
+    return upload
+
+
+def with_blank(choices) -> list:
+    """A choice list that starts with an empty "choose" entry, so nothing is preselected."""
+    return [("", "---------"), *choices]
 
 
 def apply_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -56,8 +71,8 @@ class ContactForm(forms.Form):
     """Log a contact (and a promise to pay) from a phone: the file fields open the phone's
     camera or recorder (``capture``)."""
 
-    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
+    channel = forms.ChoiceField(label=_("Channel"), choices=with_blank(Channel.choices))
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=with_blank(Outcome.choices))
     occurred_at = forms.DateTimeField(
         label=_("When"), required=False, widget=DATETIME, help_text=_("Empty: now.")
     )
@@ -81,8 +96,6 @@ class ContactForm(forms.Form):
         label=_("Photo"),
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
-        help_text=_("Takes a picture with the phone's camera. At most %(mb)d MB.")
-        % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)},
     )
     recording = forms.FileField(
         label=_("Call recording"),
@@ -90,14 +103,28 @@ class ContactForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": "audio/*", "capture": "user"}),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Set per request, in the user's language (a lazy string formatted at import is not).
+        self.fields["photo"].help_text = _(
+            "Takes a picture with the phone's camera. At most %(mb)d MB."
+        ) % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)}
+
+    def clean_photo(self):
+        return checked_upload(self.cleaned_data.get("photo"))
+
+    def clean_recording(self):
+        return checked_upload(self.cleaned_data.get("recording"))
+
     def clean(self):
         data = super().clean()
         if data.get("outcome") == Outcome.PROMISED:
-            if not data.get("promised_on"):
-                self.add_error("promised_on", _("A promise needs the date the owner will pay."))
-            elif data["promised_on"] < timezone.localdate():
-                self.add_error("promised_on", _("A promise date cannot be in the past."))
-            if not data.get("promised_amount"):
+            if "promised_on" not in self.errors:
+                if not data.get("promised_on"):
+                    self.add_error("promised_on", _("A promise needs the date the owner will pay."))
+                elif data["promised_on"] < timezone.localdate():
+                    self.add_error("promised_on", _("A promise date cannot be in the past."))
+            if "promised_amount" not in self.errors and not data.get("promised_amount"):
                 self.add_error("promised_amount", _("A promise needs the amount."))
         return data
 
@@ -122,6 +149,7 @@ class WaiverForm(forms.Form):
     amount = forms.DecimalField(
         label=_("Amount to waive"),
         required=False,
+        min_value=Decimal("0.01"),
         decimal_places=2,
         help_text=_("Empty: the whole late fee owed today."),
     )
@@ -235,6 +263,9 @@ class DeliveryForm(forms.Form):
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}),
     )
+
+    def clean_proof(self):
+        return checked_upload(self.cleaned_data.get("proof"))
 
     def __init__(self, *args, documents=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -16,7 +16,7 @@ from cases.models import Case, EvidenceEntry, Installment, InstallmentPlan, Stag
 from cases.models.case import ESCALATION_STAGES, TRANSITIONS
 from cases.permissions import user_may_work_case
 from cases.roles import Role, user_has_role
-from cases.selectors.ledger import arrears_for_unit, money
+from cases.selectors.ledger import arrears_for_unit, late_fee_payable, money
 from cases.services.case import CaseForbidden, case_lock, case_transition, system_user
 from workflows.approvals.models import (
     WAIVER_REASONS,
@@ -175,7 +175,7 @@ def waiver_request(
         )
     if errors:
         raise ValidationError(errors)
-    late_fee = money(arrears_for_unit(case.unit, as_of=as_of).late_fee)
+    late_fee = late_fee_payable(case.unit, as_of=as_of)
     waived = _waiver_amount(amount, late_fee=late_fee, as_of=as_of, case=case)
     return _request_create(
         case,

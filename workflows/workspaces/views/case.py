@@ -87,9 +87,6 @@ class ContactLogView(CaseFormView):
             raise PermissionDenied
         return super().post(request, *args, **kwargs)
 
-    def get_initial(self):
-        return {"channel": "phone", "outcome": "reached"}
-
     def perform(self, form):
         data = form.cleaned_data
         promised = data["outcome"] == "promised"

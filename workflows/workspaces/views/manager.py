@@ -55,6 +55,12 @@ class DecideView(WorkspaceMixin, ServiceFormMixin, generic.FormView):
     def get_success_url(self):
         return reverse("workspaces:manager:index")
 
+    def form_invalid(self, form):
+        # A refused decision was rolled back: show the request as it is stored (pending),
+        # with the form and its errors, not as it was in memory mid-way.
+        self.approval.refresh_from_db()
+        return super().form_invalid(form)
+
     def perform(self, form):
         approval_decide(
             self.approval,
