@@ -78,11 +78,19 @@ EVIDENCE_KIND_ZH = {
     "approval": "审批",
     "adjustment": "减免调整",
 }
+# What a generated document proves, by its kind; the filing itself only keeps the chain whole.
+DOCUMENT_PROVES = {
+    K.PAYMENT_NOTICE: "催告内容",
+    K.DEMAND_LETTER: "催告内容及期限",
+    K.LAWYER_LETTER: "催告内容及期限",
+    K.INSTALLMENT_AGREEMENT: "被告承认欠费并同意分期履行",
+    K.WAIVER_APPROVAL: "减免滞纳金的审批",
+}
+CHAIN_ONLY = "案件办理过程（证据链完整性）"
 EVIDENCE_PROVES = {
     "contact": "物业服务人已多次催告",
     "attachment": "催告的事实及送达",
     "delivery": "催告已送达被告",
-    "document": "催告内容及期限",
     "promise_broken": "被告承认欠费但未履行",
     "payment": "欠费及部分履行情况",
 }
@@ -210,15 +218,20 @@ def _law_firm(unit: Unit) -> tuple[dict, dict]:
     )
 
 
+# A fact the record does not hold is printed as a visible gap, never as a silent blank that
+# turns a sentence into a false statement ("已于向您送达…").
+NOT_RECORDED = "〔未记录〕"
+
+
 def _served_on(case: Case | None, letter: str) -> str:
     if case is None:
-        return ""
+        return NOT_RECORDED
     day = Delivery.objects.filter(
         case=case,
         letter=letter,
         status__in=[DeliveryStatus.SERVED, DeliveryStatus.SIGNED, DeliveryStatus.REFUSED],
     ).aggregate(d=Max("delivered_on"))["d"]
-    return date_cn(day) if day else ""
+    return date_cn(day) if day else NOT_RECORDED
 
 
 def _last_paid_on(unit: Unit) -> str:
@@ -428,10 +441,14 @@ def _evidence_items(entries: list[EvidenceEntry]) -> list[dict]:
     for entry in entries:
         at = timezone.localtime(entry.recorded_at)
         files = json.loads(entry.body).get("files") or []
+        proves = EVIDENCE_PROVES.get(entry.kind, CHAIN_ONLY)
+        if entry.kind == "document":
+            document_kind = json.loads(entry.body).get("data", {}).get("kind", "")
+            proves = DOCUMENT_PROVES.get(document_kind, CHAIN_ONLY)
         base = {
             "date": f"{date_cn(at.date())} {at:%H:%M}",
             "kind": EVIDENCE_KIND_ZH.get(entry.kind, entry.kind),
-            "proves": EVIDENCE_PROVES.get(entry.kind, "案件办理过程"),
+            "proves": proves,
         }
         # numbered by the entry's place in the chain; a second file of one entry is 6.2
         if not files:
@@ -457,7 +474,7 @@ def _person(user) -> str:
 
 def _lawyer_letter_date(case: Case | None) -> str:
     if case is None:
-        return ""
+        return NOT_RECORDED
     entry = (
         EvidenceEntry.objects.filter(
             case=case, kind="transition", body__contains='"to":"lawyer_letter"'
@@ -465,7 +482,7 @@ def _lawyer_letter_date(case: Case | None) -> str:
         .order_by("-seq")
         .first()
     )
-    return date_cn(timezone.localtime(entry.recorded_at).date()) if entry else ""
+    return date_cn(timezone.localtime(entry.recorded_at).date()) if entry else NOT_RECORDED
 
 
 def _claim_filed(case: Case | None, arrears: UnitArrears, *, rate: Decimal) -> Decimal:

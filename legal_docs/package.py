@@ -33,9 +33,12 @@ import zipfile
 from dataclasses import dataclass, field
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import Case, ContactAttachment, Delivery, EvidenceEntry, StoredFile
+from cases.models.case import LEGAL_STAGES
 from cases.models.evidence import EvidenceKind
+from cases.services.case import CaseError
 from cases.services.evidence import evidence_status
 from cases.storage import blob_path
 from legal_docs.contexts import litigation_document_kind
@@ -190,6 +193,15 @@ def litigation_package_build(case: Case, *, actor, as_of: dt.date | None = None)
     nothing else."""
     as_of = as_of or timezone.localdate()
     case = Case.objects.select_related("unit__estate").get(pk=case.pk)
+    if not (case.filed_on or case.stage in LEGAL_STAGES or case.return_stage in LEGAL_STAGES):
+        raise CaseError(
+            _(
+                "Case #%(id)s is at “%(stage)s”: a litigation package is made from the lawyer "
+                "letter on, once a demand has been served and its deadline has passed."
+            )
+            % {"id": case.pk, "stage": case.get_stage_display()},
+            case=case,
+        )
     filing = _filing_document(case, actor=actor, as_of=as_of)
     listing = _evidence_list(case, actor=actor, as_of=as_of)
 

@@ -112,9 +112,21 @@ def test_a_payment_order_case_packs_the_application(story):
 def test_a_case_without_a_filing_gets_one_generated(story):
     story.open()
     story.remind()
+    story.demand()
+    story.lawyer_letter()
     result = litigation_package_build(story.fresh(), actor=story.legal)
     assert "01-civil_complaint.docx" in unpack(result.zip_bytes)
     assert story.documents(DocumentKind.CIVIL_COMPLAINT)
+
+
+def test_no_package_before_the_lawyer_letter(story):
+    from cases.services.case import CaseError
+
+    story.open()
+    story.remind()
+    with pytest.raises(CaseError, match="from the lawyer letter on"):
+        litigation_package_build(story.fresh(), actor=story.legal)
+    assert not story.documents(DocumentKind.CIVIL_COMPLAINT)
 
 
 def test_a_changed_file_in_the_zip_is_found(litigation_story):

@@ -784,3 +784,12 @@ def test_a_manager_cannot_bypass_an_approval_from_the_case_page(desk):
     )
     assert response.status_code == 403
     assert desk.stage(case) == Stage.LAWYER_LETTER
+
+
+def test_a_fact_the_record_lacks_is_a_visible_gap_in_the_preview(desk):
+    case = desk.case(stage=Stage.DEMAND_LETTER, owing="6000.00", days_overdue=200)
+    client = client_for(desk.staff.legal)
+    page = client.get(case_url("advance", case, transition="issue_lawyer_letter"))
+    html = page.content.decode()
+    assert "Not allowed yet" in html  # no demand has been proven served
+    assert "已于〔未记录〕" in html.replace(" ", "")  # and the letter does not pretend it was

@@ -75,6 +75,13 @@ class WithdrawalFlow(ApprovalFlowMixin, flow.Flow):
     in “withdrawal pending” until a manager approves (withdrawn, the withdrawal document,
     closed) or rejects it (back to its earlier stage)."""
 
+    process_title = _("Withdrawal (撤回)")
+    process_description = _(
+        "A case paid in full after the lawyer letter, or one a legal officer asks to "
+        "withdraw, waits in “withdrawal pending” until a manager approves (withdrawn, "
+        "the withdrawal document, closed) or rejects it (back to its earlier stage)."
+    )
+
     start = (
         flow.StartHandle(this.start_request)
         .Annotation(title=_("Withdrawal requested"))
@@ -130,6 +137,13 @@ class WaiverFlow(ApprovalFlowMixin, flow.Flow):
     accrued late fee; a manager approves (the adjustment, the evidence entry and the 减免审批表)
     or rejects it (the evidence entry)."""
 
+    process_title = _("Late-fee waiver (减免)")
+    process_description = _(
+        "A collector or legal officer asks to waive all or part of a non-malicious "
+        "debtor's accrued late fee; a manager approves (the adjustment, the evidence "
+        "entry and the 减免审批表) or rejects it (the evidence entry)."
+    )
+
     start = (
         flow.StartHandle(this.start_request)
         .Annotation(title=_("Waiver requested"))
@@ -180,6 +194,13 @@ class InstallmentPlanFlow(ApprovalFlowMixin, flow.Flow):
     starts the plan and the agreement is generated) or rejects it. The daily installment check
     puts a defaulted plan's case back where it was."""
 
+    process_title = _("Installment plan (分期付款)")
+    process_description = _(
+        "A hardship household's schedule that pays the whole debt; a manager approves "
+        "it (the case starts the plan and the agreement is generated) or rejects it. "
+        "The daily installment check puts a defaulted plan's case back where it was."
+    )
+
     start = (
         flow.StartHandle(this.start_request)
         .Annotation(title=_("Installment plan proposed"))
@@ -228,6 +249,12 @@ class WriteOffFlow(ApprovalFlowMixin, flow.Flow):
 
     A debt that cannot be recovered is written off and the case closed once a manager
     approves; a rejection is recorded and the case carries on."""
+
+    process_title = _("Write-off (核销)")
+    process_description = _(
+        "A debt that cannot be recovered is written off and the case closed once a "
+        "manager approves; a rejection is recorded and the case carries on."
+    )
 
     start = (
         flow.StartHandle(this.start_request)

@@ -13,7 +13,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.models import Case
-from cases.services.case import system_user
+from cases.services.case import CaseError, system_user
 from legal_docs.package import litigation_package_build, package_verify
 
 
@@ -42,7 +42,10 @@ class Command(BaseCommand):
         directory = Path(out)
         if not directory.is_dir():
             raise CommandError(f"--out {out!r} is not a directory")
-        result = litigation_package_build(found, actor=system_user())
+        try:
+            result = litigation_package_build(found, actor=system_user())
+        except CaseError as exc:
+            raise CommandError(exc.message) from exc
         path = directory / result.filename
         path.write_bytes(result.zip_bytes)
         chain = result.manifest["chain"]

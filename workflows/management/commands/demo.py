@@ -28,10 +28,21 @@ from django.core.management.base import BaseCommand
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import Case, Channel, Estate, Outcome, Stage, Unit, UnitParty
+from cases.models import (
+    Case,
+    Channel,
+    DeliveryStatus,
+    Estate,
+    Letter,
+    Outcome,
+    Stage,
+    Unit,
+    UnitParty,
+)
 from cases.roles import Role
 from cases.selectors.ledger import UnitArrears, arrears_as_of, arrears_for_unit, money
-from cases.services.case import case_assign, case_transition, contact_log
+from cases.services.case import case_assign, case_transition, contact_log, delivery_record
+from cases.services.ledger import payment_record
 from cases.services.limitation import limitation_snapshot
 from cases.services.sweep import sweep_run
 from fixtures.demo_estate import (
@@ -55,6 +66,14 @@ DEMO_USERS = (
     ("legal", Role.LEGAL_OFFICER, "李", "法正"),
     ("manager", Role.MANAGER, "张", "经理"),
     ("finance", Role.FINANCE, "陈", "会计"),
+)
+
+# A case at any of these has been through the legal example already.
+LEGAL_EXAMPLE_STAGES = (
+    Stage.LAWYER_LETTER,
+    Stage.WITHDRAWAL_PENDING,
+    Stage.WITHDRAWN,
+    Stage.LITIGATION,
 )
 
 SEGMENT_LABELS = {
@@ -92,6 +111,7 @@ class Command(BaseCommand):
         self.step_sweep(estate)
         self.step_escalate(estate)
         self.step_requests(estate)
+        self.step_legal_example(estate)
         self.step_notices(estate)
         if not no_serve:
             self.step_serve(addrport)
@@ -122,9 +142,10 @@ class Command(BaseCommand):
         for username, role, last_name, first_name in DEMO_USERS:
             user, created = User.objects.get_or_create(
                 username=username,
+                # Chinese order, family name first: 王小催 (viewflow shows "first last").
                 defaults={
-                    "first_name": first_name,
-                    "last_name": last_name,
+                    "first_name": f"{last_name}{first_name}",
+                    "last_name": "",
                     "email": f"{username}@example.com",
                     "is_staff": True,
                 },
@@ -253,7 +274,76 @@ class Command(BaseCommand):
                     reason="演示：家庭困难，申请分三期缴清",
                     as_of=today,
                 )
-            self.stdout.write(f"  {case.unit.label}: {ask}")
+            label = "减免滞纳金 late-fee waiver" if ask == "waiver" else "分期付款 installment plan"
+            self.stdout.write(f"  {case.unit.label}: {label}")
+
+    def step_legal_example(self, estate: Estate) -> None:
+        """Two long-term refusers reach the lawyer letter (once): their paper demand letters,
+        served before the system went live, are recorded with their dates. One of them then
+        pays in full, so the manager finds a withdrawal to approve."""
+        self._heading("6c. 律师函与撤回示例 Lawyer letters, and a withdrawal after payment")
+        if Case.objects.filter(unit__estate=estate, stage__in=LEGAL_EXAMPLE_STAGES).exists():
+            self.stdout.write("  已完成 Already done")
+            return
+        User = get_user_model()
+        collector = User.objects.get(username="collector")
+        legal = User.objects.get(username="legal")
+        finance = User.objects.get(username="finance")
+        refusers = {
+            label for label, kind in demo_household_types().items() if kind == Household.REFUSER
+        }
+        cases = [
+            case
+            for case in Case.objects.filter(unit__estate=estate, stage=Stage.NEW)
+            .select_related("unit")
+            .order_by("-principal_snapshot")
+            if case.unit.label in refusers
+        ][:2]
+        today = timezone.localdate()
+        for case in cases:
+            case = case_transition(case, "start_reminding", actor=collector)
+            contact_log(
+                case,
+                actor=collector,
+                channel=Channel.HOME_VISIT,
+                outcome=Outcome.REFUSED,
+                witness="保安 刘师傅",
+                notes="演示：上门催缴，业主拒绝",
+            )
+            contact_log(
+                case,
+                actor=collector,
+                channel=Channel.SMS,
+                outcome=Outcome.REACHED,
+                delivery_confirmed=True,
+                notes="演示：催缴短信已送达",
+            )
+            case = case_transition(case, "issue_demand", actor=legal)
+            delivery_record(
+                case,
+                actor=legal,
+                letter=Letter.DEMAND_LETTER,
+                status=DeliveryStatus.SIGNED,
+                delivered_on=today - dt.timedelta(days=20),
+                method=Channel.REGISTERED_MAIL,
+                document_ref="系统上线前送达的纸质催缴函 paper demand served before go-live",
+            )
+            case = case_transition(case, "issue_lawyer_letter", actor=legal)
+            self.stdout.write(f"  {case.unit.label}: {case.get_stage_display()}")
+        if len(cases) == 2:
+            paid = cases[1]
+            owed = arrears_for_unit(paid.unit, as_of=today)
+            payment_record(
+                paid.unit,
+                amount=money(owed.principal + owed.late_fee),
+                paid_on=today,
+                actor=finance,
+                reference="演示：业主收到律师函后全额缴清",
+            )
+            paid.refresh_from_db()
+            self.stdout.write(
+                f"  {paid.unit.label}: 全额缴清 paid in full → {paid.get_stage_display()}"
+            )
 
     def step_notices(self, estate: Estate) -> None:
         self._heading("7. 本月催款单 This month's payment notices")

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import copy
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,7 +20,7 @@ from cases.models.case import LEGAL_STAGES, TRANSITIONS
 from cases.permissions import user_may_work_case
 from cases.policy import guard_for
 from cases.selectors.case import transitions_open_to
-from cases.services.case import case_transition, contact_log
+from cases.services.case import CaseError, case_transition, contact_log
 from cases.storage import blob_read
 from legal_docs.models import LegalDocument
 from legal_docs.package import litigation_package_build
@@ -289,7 +290,11 @@ class PackageView(CaseMixin, generic.View):
     def post(self, request, pk):
         if not (is_legal(request.user) or is_manager(request.user)):
             raise PermissionDenied
-        result = litigation_package_build(self.case, actor=request.user)
+        try:
+            result = litigation_package_build(self.case, actor=request.user)
+        except CaseError as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(case_url(self.case))
         return attachment_response(
             result.zip_bytes, filename=result.filename, content_type="application/zip"
         )
