@@ -171,7 +171,9 @@ def common_context(
     party = liable_party(unit)
     arrears = arrears_for_unit(unit, as_of=as_of)
     building = unit.building if unit.building.endswith(BUILDING_SUFFIXES) else f"{unit.building}幢"
-    unit_address = f"{estate.city}{estate.name}{building}{unit.number}室"
+    # 1201 → 1201室; a villa numbered 3号 stays 3号 (not 3号室).
+    room = unit.number if unit.number.endswith(("号", "室")) else f"{unit.number}室"
+    unit_address = f"{estate.city}{estate.name}{building}{room}"
     context = {
         "company": {
             "name": estate.company_name,

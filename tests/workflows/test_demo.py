@@ -161,8 +161,16 @@ def test_the_household_types_of_the_seed_are_there(demo_arrears):
     # Most units owe nothing; every punctual payer is among them.
     assert len(units) - len(owed) > len(units) / 2
     assert not any(label in owed for label in of(Household.PUNCTUAL))
-    # Long-term refusers (钉子户): over a year overdue.
-    assert all(owed[label][1].days_overdue > 365 for label in of(Household.REFUSER))
+    # Long-term refusers (钉子户): over a year overdue — but the one the demo's legal example
+    # made pay in full after the lawyer letter, who now owes nothing at all.
+    paid = {
+        case.unit.label
+        for case in Case.objects.filter(stage=Stage.WITHDRAWAL_PENDING).select_related("unit")
+    }
+    refusers = [label for label in of(Household.REFUSER) if label not in paid]
+    assert len(refusers) == len(of(Household.REFUSER)) - 1
+    assert all(owed[label][1].days_overdue > 365 for label in refusers)
+    assert all(owed[label][1].principal == 0 for label in paid if label in owed)
     # Shops in arrears: more than 5,000 each.
     assert all(owed[label][1].principal >= 5000 for label in of(Household.SHOP_ARREARS))
     # Speculative vacant units: many at or above the 3,000 lawyer-letter threshold.
@@ -232,7 +240,11 @@ def test_the_sweep_opened_a_case_for_every_unit_owing_principal(demo, demo_arrea
     owed, _units = demo_arrears
     owing = {label for label, (_unit, a) in owed.items() if a.principal > 0}
     open_cases = Case.objects.exclude(stage=Stage.CLOSED).select_related("unit")
-    assert {case.unit.label for case in open_cases} == owing
+    # The case paid in full after its lawyer letter stays open until a manager approves the
+    # withdrawal; every other open case is a unit owing principal.
+    awaiting = {c.unit.label for c in open_cases if c.stage == Stage.WITHDRAWAL_PENDING}
+    assert len(awaiting) == 1
+    assert {case.unit.label for case in open_cases} - awaiting == owing
     assert all(case.collector and case.legal_officer for case in open_cases)
 
 
@@ -240,5 +252,7 @@ def test_the_largest_debts_reached_the_demand_letter_and_notices_were_made(demo,
     assert Case.objects.filter(stage=Stage.DEMAND_LETTER).count() == 3
     run = NoticeRun.objects.get()
     assert run.status == NoticeRun.Status.DONE
-    assert run.documents.count() == run.total == Case.objects.exclude(stage=Stage.CLOSED).count()
+    # A notice for every unit in arrears: every open case but the one paid in full.
+    in_arrears = Case.objects.exclude(stage__in=[Stage.CLOSED, Stage.WITHDRAWAL_PENDING])
+    assert run.documents.count() == run.total == in_arrears.count()
     assert run.merged_file is not None

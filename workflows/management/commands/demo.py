@@ -40,7 +40,13 @@ from cases.models import (
     UnitParty,
 )
 from cases.roles import Role
-from cases.selectors.ledger import UnitArrears, arrears_as_of, arrears_for_unit, money
+from cases.selectors.ledger import (
+    UnitArrears,
+    arrears_as_of,
+    arrears_for_unit,
+    late_fee_payable,
+    money,
+)
 from cases.services.case import case_assign, case_transition, contact_log, delivery_record
 from cases.services.ledger import payment_record
 from cases.services.limitation import limitation_snapshot
@@ -335,7 +341,7 @@ class Command(BaseCommand):
             owed = arrears_for_unit(paid.unit, as_of=today)
             payment_record(
                 paid.unit,
-                amount=money(owed.principal + owed.late_fee),
+                amount=money(owed.principal) + late_fee_payable(paid.unit, as_of=today),
                 paid_on=today,
                 actor=finance,
                 reference="演示：业主收到律师函后全额缴清",
