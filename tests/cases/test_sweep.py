@@ -259,6 +259,6 @@ def test_the_sweep_command_prints_its_report(kit):
 
 @pytest.mark.parametrize("bad", ["31/01/2026", "2026-02-30", "yesterday"])
 def test_the_sweep_command_refuses_a_bad_date(kit, bad):
-    with pytest.raises(CommandError, match="--as-of must be YYYY-MM-DD"):
+    with pytest.raises(CommandError, match="--as-of: must be YYYY-MM-DD"):
         call_command("sweep", "--as-of", bad, stdout=io.StringIO())
     assert not Case.objects.exists()

@@ -7,13 +7,13 @@ Excel opens the Chinese text)."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.management.commands.import_ledger import estate_named
+from cases.management.dates import add_as_of
 from cases.selectors.limitation import at_risk_report
 
 HEADER = [
@@ -60,18 +60,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--estate", help="estate id, code or name (default: all)")
         parser.add_argument("--days", type=int, default=90, help="within this many days")
-        parser.add_argument("--as-of", help="YYYY-MM-DD (default: today)")
+        add_as_of(parser)
         parser.add_argument("--csv", help="write the report to this CSV file")
 
     def handle(self, *args, estate=None, days=90, as_of=None, csv=None, **options):
         if days < 0:
             raise CommandError(f"--days must not be negative, not {days}")
-        try:
-            day = dt.date.fromisoformat(as_of) if as_of else None
-        except ValueError as exc:
-            raise CommandError(f"--as-of must be YYYY-MM-DD, not {as_of!r}") from exc
         found = estate_named(estate) if estate else None
-        rows = at_risk_report(as_of=day, within_days=days, estate=found)
+        rows = at_risk_report(as_of=as_of, within_days=days, estate=found)
         table = report_rows(rows)
         total = sum((r.balance for r in rows), Decimal(0))
         expired = sum((r.balance for r in rows if r.level == "expired"), Decimal(0))

@@ -1,8 +1,7 @@
-import datetime as dt
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
+from cases.management.dates import add_as_of
 from cases.services.limitation import limitation_snapshot
 
 
@@ -13,20 +12,16 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--as-of", help="YYYY-MM-DD (default: today in Asia/Shanghai)")
+        add_as_of(parser)
 
     def handle(self, *args, as_of=None, **options):
-        try:
-            day = dt.date.fromisoformat(as_of) if as_of else None
-        except ValueError as exc:
-            raise CommandError(f"--as-of must be YYYY-MM-DD, not {as_of!r}") from exc
         with tqdm(total=0, unit="case", file=self.stderr, disable=None) as bar:
 
             def progress(done: int, total: int) -> None:
                 bar.total = total
                 bar.update(done - bar.n)
 
-            report = limitation_snapshot(as_of=day, progress=progress)
+            report = limitation_snapshot(as_of=as_of, progress=progress)
         self.stdout.write(
             f"诉讼时效检查 Limitation check as of {report.as_of}: {report.checked} open cases, "
             f"{report.changed} updated."

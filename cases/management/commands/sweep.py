@@ -1,7 +1,6 @@
-import datetime as dt
+from django.core.management.base import BaseCommand
 
-from django.core.management.base import BaseCommand, CommandError
-
+from cases.management.dates import add_as_of
 from cases.services.sweep import sweep_run
 
 
@@ -12,14 +11,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--as-of", help="YYYY-MM-DD (default: today in Asia/Shanghai)")
+        add_as_of(parser)
 
     def handle(self, *args, as_of=None, **options):
-        try:
-            day = dt.date.fromisoformat(as_of) if as_of else None
-        except ValueError as exc:
-            raise CommandError(f"--as-of must be YYYY-MM-DD, not {as_of!r}") from exc
-        report = sweep_run(as_of=day, progress=lambda m: self.stdout.write(f"  … {m}"))
+        report = sweep_run(as_of=as_of, progress=lambda m: self.stdout.write(f"  … {m}"))
         for line in report.lines():
             self.stdout.write(line)
         for error in report.errors:

@@ -212,23 +212,16 @@ class Command(BaseCommand):
             "-principal_snapshot"
         )[:3]
         for case in top:
-            case = case_transition(case, "start_reminding", actor=collector)
-            contact_log(
+            case = _remind_then_demand(
                 case,
-                actor=collector,
-                channel=Channel.PHONE,
-                outcome=Outcome.NO_ANSWER,
-                notes="演示：电话无人接听",
+                collector=collector,
+                legal=legal,
+                first={
+                    "channel": Channel.PHONE,
+                    "outcome": Outcome.NO_ANSWER,
+                    "notes": "演示：电话无人接听",
+                },
             )
-            contact_log(
-                case,
-                actor=collector,
-                channel=Channel.SMS,
-                outcome=Outcome.REACHED,
-                delivery_confirmed=True,
-                notes="演示：催收短信已送达",
-            )
-            case = case_transition(case, "issue_demand", actor=legal)
             self.stdout.write(f"  {case.unit.label}: {case.get_stage_display()}")
         documents = LegalDocument.objects.filter(unit__estate=estate).exclude(
             kind=DocumentKind.PAYMENT_NOTICE
@@ -307,24 +300,17 @@ class Command(BaseCommand):
         ][:2]
         today = timezone.localdate()
         for case in cases:
-            case = case_transition(case, "start_reminding", actor=collector)
-            contact_log(
+            case = _remind_then_demand(
                 case,
-                actor=collector,
-                channel=Channel.HOME_VISIT,
-                outcome=Outcome.REFUSED,
-                witness="保安 刘师傅",
-                notes="演示：上门催缴，业主拒绝",
+                collector=collector,
+                legal=legal,
+                first={
+                    "channel": Channel.HOME_VISIT,
+                    "outcome": Outcome.REFUSED,
+                    "witness": "保安 刘师傅",
+                    "notes": "演示：上门催缴，业主拒绝",
+                },
             )
-            contact_log(
-                case,
-                actor=collector,
-                channel=Channel.SMS,
-                outcome=Outcome.REACHED,
-                delivery_confirmed=True,
-                notes="演示：催缴短信已送达",
-            )
-            case = case_transition(case, "issue_demand", actor=legal)
             delivery_record(
                 case,
                 actor=legal,
@@ -438,3 +424,19 @@ class Command(BaseCommand):
         self._heading(f"8. 启动服务 Serving on http://{addrport}/ (Ctrl-C 停止 to stop)")
         # --insecure: serve the admin's static files although DEBUG is off (demo only).
         call_command("runserver", addrport, use_reloader=False, insecure_serving=True)
+
+
+def _remind_then_demand(case: Case, *, collector, legal, first: dict) -> Case:
+    """Reminders start, two contacts on two channels (``first``, then an SMS with its
+    delivery report), and the legal officer issues the demand letter."""
+    case = case_transition(case, "start_reminding", actor=collector)
+    contact_log(case, actor=collector, **first)
+    contact_log(
+        case,
+        actor=collector,
+        channel=Channel.SMS,
+        outcome=Outcome.REACHED,
+        delivery_confirmed=True,
+        notes="演示：催收短信已送达",
+    )
+    return case_transition(case, "issue_demand", actor=legal)
