@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Max
 from django.utils import timezone
 
 from cases.permissions import user_may_view_case, user_sees_all_cases
@@ -10,7 +9,7 @@ from cases.storage import blob_read
 from legal_docs.contexts import build_context
 from legal_docs.models import LegalDocument
 from legal_docs.rendering import docx_text, render_docx
-from legal_docs.services import template_current
+from legal_docs.services import next_version, template_current
 
 
 def document_for_user(user, pk: int) -> tuple[LegalDocument, bytes]:
@@ -33,9 +32,6 @@ def legal_doc_preview(kind: str, *, case, as_of=None) -> str:
     ``case`` (current template, current figures); nothing is stored. For the "advance"
     page's preview."""
     as_of = as_of or timezone.localdate()
-    version = (
-        LegalDocument.objects.filter(unit=case.unit, kind=kind).aggregate(v=Max("version"))["v"]
-        or 0
-    ) + 1
+    version = next_version(case.unit, kind)
     context = build_context(kind, unit=case.unit, case=case, as_of=as_of, version=version)
     return docx_text(render_docx(blob_read(template_current(kind).sha256), context))

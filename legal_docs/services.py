@@ -117,6 +117,12 @@ def template_current(kind: str) -> DocumentTemplate:
     return template
 
 
+def next_version(unit: Unit, kind: str) -> int:
+    """The version the next document of ``kind`` for ``unit`` gets (1, 2, …)."""
+    last = LegalDocument.objects.filter(unit=unit, kind=kind).aggregate(v=Max("version"))["v"]
+    return (last or 0) + 1
+
+
 def legal_doc_generate(
     kind: str,
     *,
@@ -140,9 +146,7 @@ def legal_doc_generate(
         return existing
     as_of = as_of or timezone.localdate()
     template = template_current(kind)
-    version = (
-        LegalDocument.objects.filter(unit=unit, kind=kind).aggregate(v=Max("version"))["v"] or 0
-    ) + 1
+    version = next_version(unit, kind)
     notice_count = (
         LegalDocument.objects.filter(unit=unit, kind=DocumentKind.PAYMENT_NOTICE).count() + 1
     )

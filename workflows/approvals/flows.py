@@ -69,11 +69,7 @@ class ApprovalFlowMixin:
 
 
 class WithdrawalFlow(ApprovalFlowMixin, flow.Flow):
-    """Withdrawal (撤回)
-
-    A case paid in full after the lawyer letter, or one a legal officer asks to withdraw, waits
-    in “withdrawal pending” until a manager approves (withdrawn, the withdrawal document,
-    closed) or rejects it (back to its earlier stage)."""
+    """Withdrawal (撤回): see ``process_description`` (translated; viewflow shows it)."""
 
     process_title = _("Withdrawal (撤回)")
     process_description = _(
@@ -131,11 +127,7 @@ class WithdrawalFlow(ApprovalFlowMixin, flow.Flow):
 
 
 class WaiverFlow(ApprovalFlowMixin, flow.Flow):
-    """Late-fee waiver (减免)
-
-    A collector or legal officer asks to waive all or part of a non-malicious debtor's
-    accrued late fee; a manager approves (the adjustment, the evidence entry and the 减免审批表)
-    or rejects it (the evidence entry)."""
+    """Late-fee waiver (减免): see ``process_description`` (translated; viewflow shows it)."""
 
     process_title = _("Late-fee waiver (减免)")
     process_description = _(
@@ -188,11 +180,7 @@ class WaiverFlow(ApprovalFlowMixin, flow.Flow):
 
 
 class InstallmentPlanFlow(ApprovalFlowMixin, flow.Flow):
-    """Installment plan (分期付款)
-
-    A hardship household's schedule that pays the whole debt; a manager approves it (the case
-    starts the plan and the agreement is generated) or rejects it. The daily installment check
-    puts a defaulted plan's case back where it was."""
+    """Installment plan (分期付款): see ``process_description`` (translated; viewflow shows it)."""
 
     process_title = _("Installment plan (分期付款)")
     process_description = _(
@@ -245,10 +233,7 @@ class InstallmentPlanFlow(ApprovalFlowMixin, flow.Flow):
 
 
 class WriteOffFlow(ApprovalFlowMixin, flow.Flow):
-    """Write-off (核销)
-
-    A debt that cannot be recovered is written off and the case closed once a manager
-    approves; a rejection is recorded and the case carries on."""
+    """Write-off (核销): see ``process_description`` (translated; viewflow shows it)."""
 
     process_title = _("Write-off (核销)")
     process_description = _(

@@ -236,17 +236,9 @@ class Command(BaseCommand):
             self.stdout.write("  已完成 Already done")
             return
         collector = get_user_model().objects.get(username="collector")
-        hardship = {
-            label for label, kind in demo_household_types().items() if kind == Household.HARDSHIP
-        }
-        cases = [
-            case
-            for case in Case.objects.filter(unit__estate=estate)
-            .exclude(stage=Stage.CLOSED)
-            .select_related("unit")
-            .order_by("-principal_snapshot")
-            if case.unit.label in hardship
-        ][:2]
+        cases = _largest_cases_of(
+            Household.HARDSHIP, Case.objects.filter(unit__estate=estate).exclude(stage=Stage.CLOSED)
+        )
         today = timezone.localdate()
         for case, ask in zip(cases, ("waiver", "plan"), strict=False):
             if ask == "waiver":
@@ -288,16 +280,9 @@ class Command(BaseCommand):
         collector = User.objects.get(username="collector")
         legal = User.objects.get(username="legal")
         finance = User.objects.get(username="finance")
-        refusers = {
-            label for label, kind in demo_household_types().items() if kind == Household.REFUSER
-        }
-        cases = [
-            case
-            for case in Case.objects.filter(unit__estate=estate, stage=Stage.NEW)
-            .select_related("unit")
-            .order_by("-principal_snapshot")
-            if case.unit.label in refusers
-        ][:2]
+        cases = _largest_cases_of(
+            Household.REFUSER, Case.objects.filter(unit__estate=estate, stage=Stage.NEW)
+        )
         today = timezone.localdate()
         for case in cases:
             case = _remind_then_demand(
@@ -440,3 +425,11 @@ def _remind_then_demand(case: Case, *, collector, legal, first: dict) -> Case:
         notes="演示：催收短信已送达",
     )
     return case_transition(case, "issue_demand", actor=legal)
+
+
+def _largest_cases_of(household: str, cases, count: int = 2) -> list[Case]:
+    """The ``count`` cases of ``cases`` owing the most whose unit has the demo profile
+    ``household`` (钉子户, 困难户 …)."""
+    labels = {label for label, kind in demo_household_types().items() if kind == household}
+    ordered = cases.select_related("unit").order_by("-principal_snapshot")
+    return [case for case in ordered if case.unit.label in labels][:count]
