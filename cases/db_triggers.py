@@ -16,7 +16,8 @@ EVIDENCE = "evidence entries are append-only"
 FROZEN = [
     (
         "cases_charge",
-        "unit_id, item, period_start, period_end, amount, due_date",
+        "unit_id, item, period_start, period_end, amount, due_date, fee_standard_id, "
+        "billed_area, billed_months",
         "issued charges are never edited; record an adjustment",
     ),
     (

@@ -2,9 +2,18 @@
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from cases.identity import (
+    credit_code_problem,
+    normalize_id,
+    resident_id_birth_date,
+    resident_id_problem,
+    resident_id_sex,
+)
 
 MAX_LATE_FEE_DAILY_RATE = Decimal("0.01")
 
@@ -108,6 +117,14 @@ class Estate(models.Model):
     demand_min_channels = models.PositiveSmallIntegerField(
         _("distinct channels needed before a demand letter"), default=2
     )
+    collects_maintenance_fund = models.BooleanField(
+        _("the company may collect the public maintenance fund (公共维修金)"),
+        default=False,
+        help_text=_(
+            "On only when the contract or the owners' assembly entrusts the company with "
+            "collecting the maintenance fund; otherwise claims leave it out."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -161,6 +178,28 @@ class Unit(models.Model):
     parties = models.ManyToManyField(
         "Party", through="UnitParty", related_name="units", verbose_name=_("parties")
     )
+    # The ownership record (产权): what proves the owner owns the unit.
+    title_certificate_no = models.CharField(
+        _("real-estate title certificate no. (不动产权证号)"), max_length=80, blank=True
+    )
+    purchase_contract_no = models.CharField(
+        _("purchase contract no. (购房合同编号)"),
+        max_length=80,
+        blank=True,
+        help_text=_("When the title certificate is not yet issued."),
+    )
+    handed_over_on = models.DateField(_("handed over on (交房日期)"), null=True, blank=True)
+    ownership_scan = models.ForeignKey(
+        "StoredFile",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ownership scan"),
+    )
+    ownership_scan_name = models.CharField(
+        _("ownership scan file name"), max_length=255, blank=True
+    )
 
     class Meta:
         verbose_name = _("unit")
@@ -184,6 +223,15 @@ class Unit(models.Model):
     def label(self) -> str:
         return f"{self.building}-{self.number}"
 
+    @property
+    def ownership_text(self) -> str:
+        """不动产权证号 or 购房合同编号 as a document prints it; '' when neither is recorded."""
+        if self.title_certificate_no:
+            return f"不动产权证号：{self.title_certificate_no}"
+        if self.purchase_contract_no:
+            return f"购房合同编号：{self.purchase_contract_no}"
+        return ""
+
 
 class Party(models.Model):
     """A person or company liable for (or living in) a unit: owner, tenant, developer."""
@@ -192,13 +240,60 @@ class Party(models.Model):
         PERSON = "person", _("Person")
         COMPANY = "company", _("Company")
 
+    class Sex(models.TextChoices):
+        MALE = "male", _("Male (男)")
+        FEMALE = "female", _("Female (女)")
+
+    class IdType(models.TextChoices):
+        RESIDENT_ID = "resident_id", _("Resident identity card (居民身份证)")
+        PASSPORT = "passport", _("Passport (护照)")
+        HK_MACAO = (
+            "hk_macao",
+            _("Mainland travel permit for HK/Macao residents (港澳居民来往内地通行证)"),
+        )
+        TAIWAN = "taiwan", _("Mainland travel permit for Taiwan residents (台湾居民来往大陆通行证)")
+        FOREIGN_PR = "foreign_pr", _("Foreign permanent resident ID card (外国人永久居留身份证)")
+        HK_MACAO_TW_RESIDENCE = (
+            "hmt_residence",
+            _("Residence permit for HK/Macao/Taiwan residents (港澳台居民居住证)"),
+        )
+        CREDIT_CODE = "credit_code", _("Unified social credit code (统一社会信用代码)")
+        OTHER = "other", _("Other (其他)")
+
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PERSON)
+    id_type = models.CharField(
+        _("ID type"),
+        max_length=20,
+        choices=IdType.choices,
+        blank=True,
+        help_text=_("Empty: a resident identity card for a person, the credit code for a company."),
+    )
     id_number = models.CharField(
         _("ID or credit code"),
         max_length=40,
         blank=True,
         help_text=_("身份证号 / 统一社会信用代码"),
+    )
+    sex = models.CharField(_("sex"), max_length=6, choices=Sex.choices, blank=True)
+    born_on = models.DateField(_("date of birth"), null=True, blank=True)
+    ethnicity = models.CharField(
+        _("ethnicity (民族)"), max_length=20, blank=True, help_text=_("e.g. 汉族")
+    )
+    domicile = models.CharField(
+        _("domicile (户籍地/住所地)"),
+        max_length=300,
+        blank=True,
+        help_text=_("A person's registered residence; a company's registered seat."),
+    )
+    habitual_residence = models.CharField(
+        _("habitual residence (经常居住地)"), max_length=300, blank=True
+    )
+    legal_representative = models.CharField(
+        _("legal representative (法定代表人)"), max_length=60, blank=True
+    )
+    legal_representative_title = models.CharField(
+        _("legal representative's title (职务)"), max_length=60, blank=True
     )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     alt_phone = models.CharField(_("other phone"), max_length=40, blank=True)
@@ -219,6 +314,52 @@ class Party(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def effective_id_type(self) -> str:
+        """The ID type, defaulting to the resident ID (person) or credit code (company)."""
+        if self.id_type:
+            return self.id_type
+        if self.kind == self.Kind.COMPANY:
+            return self.IdType.CREDIT_CODE
+        return self.IdType.RESIDENT_ID
+
+    def clean(self) -> None:
+        """A resident ID number passes its GB 11643 checksum and agrees with the date of birth
+        and sex when those are given; a company's credit code passes its GB 32100 checksum.
+        Each error names its field."""
+        super().clean()
+        self.id_number = normalize_id(self.id_number)
+        errors = {}
+        kind = self.effective_id_type
+        if self.kind == self.Kind.COMPANY and kind != self.IdType.CREDIT_CODE:
+            errors["id_type"] = _("A company is identified by its unified social credit code.")
+        elif self.kind == self.Kind.PERSON and kind == self.IdType.CREDIT_CODE:
+            errors["id_type"] = _(
+                "A unified social credit code identifies a company, not a person."
+            )
+        elif self.id_number and kind == self.IdType.CREDIT_CODE:
+            if problem := credit_code_problem(self.id_number):
+                errors["id_number"] = problem
+        elif self.id_number and kind == self.IdType.RESIDENT_ID:
+            if problem := resident_id_problem(self.id_number):
+                errors["id_number"] = problem
+            else:
+                born = resident_id_birth_date(self.id_number)
+                if self.born_on and self.born_on != born:
+                    errors["born_on"] = _(
+                        "The ID number gives %(born)s as the date of birth, not %(given)s."
+                    ) % {"born": f"{born:%Y-%m-%d}", "given": f"{self.born_on:%Y-%m-%d}"}
+                sex = resident_id_sex(self.id_number)
+                if self.sex and self.sex != sex:
+                    errors["sex"] = _(
+                        "The ID number is a %(sex)s's (its 17th digit is %(parity)s)."
+                    ) % {
+                        "sex": self.Sex(sex).label,
+                        "parity": _("odd") if sex == self.Sex.MALE else _("even"),
+                    }
+        if errors:
+            raise ValidationError(errors)
 
 
 class UnitParty(models.Model):

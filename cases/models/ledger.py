@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q, Sum
 from django.utils.translation import gettext_lazy as _
 
+from cases.fee_basis import Basis
+
 from .estate import Unit
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -44,6 +46,21 @@ class Charge(models.Model):
     issued_on = models.DateField(_("issued on"))
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # What the amount was computed from (set at issue time, never changed): the fee
+    # standard, the area billed and the number of months. Empty for a charge not computed
+    # from a standard (metered water, an adjusted amount from an imported ledger).
+    fee_standard = models.ForeignKey(
+        "FeeStandard",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="charges",
+        verbose_name=_("fee standard"),
+    )
+    billed_area = models.DecimalField(
+        _("area billed (m²)"), max_digits=9, decimal_places=2, null=True, blank=True
+    )
+    billed_months = models.PositiveSmallIntegerField(_("months billed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("charge")
@@ -81,6 +98,26 @@ class Charge(models.Model):
                 params={"id": self.pk},
             )
         super().save(*args, **kwargs)
+
+    @property
+    def basis(self):
+        """The ``cases.fee_basis.Basis`` (area, price, months) this charge was computed from,
+        or None when no fee standard is recorded for it."""
+        if self.fee_standard_id is None or self.billed_months is None:
+            return None
+        standard = self.fee_standard
+        if standard.unit_price is not None:
+            return Basis(self.billed_area, standard.unit_price, self.billed_months)
+        return Basis(None, standard.monthly_amount, self.billed_months)
+
+    @property
+    def basis_text(self) -> str:
+        """``89.36㎡ × 2.8000元/㎡/月 × 1个月 = 250.21元``, or a sentence saying no standard
+        is recorded."""
+        basis = self.basis
+        if basis is None:
+            return str(_("no fee standard recorded for this charge (amount as billed)"))
+        return basis.text
 
 
 class Payment(models.Model):

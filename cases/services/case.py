@@ -35,9 +35,9 @@ from cases.policy import GuardResult, guard_for, params_guard
 from cases.roles import SYSTEM_USERNAME, Role
 from cases.selectors.ledger import arrears_for_unit
 from cases.services.evidence import evidence_append
+from cases.services.files import check_uploads, store_checked
 from cases.services.proof import proof_grade_for
 from cases.signals import case_stage_changed
-from cases.storage import blob_put, read_upload, sniff_content_type
 
 logger = logging.getLogger(__name__)
 
@@ -280,21 +280,15 @@ def case_assign(case: Case, *, actor, collector=None, legal_officer=None) -> Cas
 
 def _store_attachments(attachments) -> list[tuple[str, StoredFile, str]]:
     """Validate every file first (nothing is written if one is refused), then store them."""
-    checked = []
-    for kind, upload, name in attachments:
-        name = name or getattr(upload, "name", "") or ""
+    attachments = list(attachments)
+    for kind, _upload, _name in attachments:
         if kind not in ContactAttachment.Kind.values:
             raise ValidationError(_("Unknown attachment kind “%(k)s”.") % {"k": kind})
-        content = read_upload(upload, name=name)
-        checked.append((kind, content, sniff_content_type(content, name=name), name))
-    stored = []
-    for kind, content, content_type, name in checked:
-        sha = blob_put(content)
-        file, _created = StoredFile.objects.get_or_create(
-            sha256=sha, defaults={"size": len(content), "content_type": content_type}
-        )
-        stored.append((kind, file, name))
-    return stored
+    checked = check_uploads((upload, name) for _kind, upload, name in attachments)
+    return [
+        (kind, file, name)
+        for (kind, _u, _n), (file, name) in zip(attachments, store_checked(checked), strict=True)
+    ]
 
 
 @transaction.atomic

@@ -10,7 +10,9 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
-from cases.models import Adjustment, Allocation, Charge, Payment, Unit
+from cases.fee_basis import Basis, months_in_period
+from cases.models import Adjustment, Allocation, Charge, FeeStandard, Payment, Unit
+from cases.selectors.contract import fee_standards_in_force, pick_standard
 from cases.selectors.ledger import LATE_FEE_SCALE, charge_balances, money
 from cases.services.allocation import OpenItem, PlannedAllocation, plan_allocation
 from cases.services.locks import unit_lock
@@ -60,6 +62,73 @@ def _validated(instance):
     return instance
 
 
+FROM_STANDARD = object()  # charge_issue's default: the standard in force, if any
+
+
+def charge_basis(
+    unit: Unit,
+    *,
+    item: str,
+    period_start: dt.date,
+    period_end: dt.date,
+    amount: Decimal,
+    fee_standard: FeeStandard | object | None = FROM_STANDARD,
+    billed_area: Decimal | None = None,
+    billed_months: int | None = None,
+    standards: list[FeeStandard] | None = None,
+    strict: bool = True,
+) -> tuple[FeeStandard | None, Decimal | None, int | None]:
+    """(standard, area, months) a charge of ``amount`` is computed from.
+
+    ``fee_standard``: FROM_STANDARD (look it up among ``standards``, or the estate's in force
+    on ``period_start``), a standard, or None (no basis: returns (None, None, None)). The
+    area defaults to the unit's (none for a fixed monthly amount), the months to the whole
+    calendar months of the period. No standard, or a period that is not whole months:
+    (None, None, None) unless a standard was given, which then needs ``billed_months``.
+
+    When area × price × months differs from ``amount`` by more than a fen: ``strict`` raises
+    ``ValidationError`` on ``amount`` naming the expected figure; otherwise (the import,
+    whose billing system may carry adjusted amounts) the charge gets no basis."""
+    if fee_standard is None:
+        return None, None, None
+    if fee_standard is FROM_STANDARD:
+        if standards is None:
+            standards = fee_standards_in_force(unit.estate_id, item=item, on=period_start)
+        fee_standard = pick_standard(standards, item=item, segment=unit.segment, on=period_start)
+        if fee_standard is None:
+            return None, None, None
+        explicit = False
+    else:
+        explicit = True
+    months = billed_months or months_in_period(period_start, period_end)
+    if months is None:
+        if explicit and strict:
+            raise ValidationError(
+                {"period_end": _("Give the months billed: the period is not whole months.")}
+            )
+        return None, None, None
+    if fee_standard.unit_price is not None:
+        area = billed_area if billed_area is not None else unit.area
+        basis = Basis(area, fee_standard.unit_price, months)
+    else:
+        area = None
+        basis = Basis(None, fee_standard.monthly_amount, months)
+    if not basis.agrees_with(amount):
+        if not strict:
+            return None, None, None
+        raise ValidationError(
+            {
+                "amount": _(
+                    "%(amount)s does not agree with the fee standard “%(standard)s”: "
+                    "%(basis)s expected. Issue it without a standard if the amount is "
+                    "deliberately different."
+                )
+                % {"amount": amount, "standard": fee_standard, "basis": basis.text}
+            }
+        )
+    return fee_standard, area, months
+
+
 @transaction.atomic
 def charge_issue(
     unit: Unit,
@@ -71,10 +140,31 @@ def charge_issue(
     due_date: dt.date,
     issued_on: dt.date,
     note: str = "",
+    fee_standard: FeeStandard | object | None = FROM_STANDARD,
+    billed_area: Decimal | None = None,
+    billed_months: int | None = None,
 ) -> Charge:
     """Issue one charge. Credit already on the unit (unallocated payments) pays it at once,
-    dated ``issued_on``. Raises ``ValidationError`` naming the bad field."""
+    dated ``issued_on``. Raises ``ValidationError`` naming the bad field.
+
+    The basis (fee standard, area, months) is recorded with it, by ``charge_basis``: by
+    default the estate's standard for the item, the unit's segment and the period is
+    looked up, and when one exists an ``amount`` that disagrees with area × price × months
+    by more than a fen is refused, the message naming the expected figure. To issue an
+    amount that is legitimately not the standard's (a pro-rated month, a negotiated
+    figure), pass ``fee_standard=None``: the charge then says that no standard is recorded.
+    """
     unit = unit_lock(unit.pk)
+    standard, area, months = charge_basis(
+        unit,
+        item=item,
+        period_start=period_start,
+        period_end=period_end,
+        amount=amount,
+        fee_standard=fee_standard,
+        billed_area=billed_area,
+        billed_months=billed_months,
+    )
     charge = _validated(
         Charge(
             unit=unit,
@@ -85,6 +175,9 @@ def charge_issue(
             due_date=due_date,
             issued_on=issued_on,
             note=note,
+            fee_standard=standard,
+            billed_area=area,
+            billed_months=months,
         )
     )
     charge.save()
