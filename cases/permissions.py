@@ -61,6 +61,17 @@ def user_on_case(user, case: Case) -> bool:
     )
 
 
+def may_see_personal_data(user, *, case: Case | None = None) -> bool:
+    """The one rule for a party's personal data (phones, e-mail, WeChat, ID number): shown
+    unmasked to the case's assigned collector or legal officer, and to anyone holding
+    ``cases.see_unmasked_phones``; masked for everyone else."""
+    if not (user and user.is_authenticated):
+        return False
+    return (case is not None and user_on_case(user, case)) or user.has_perm(
+        "cases.see_unmasked_phones"
+    )
+
+
 def mask_phone(phone: str) -> str:
     """138****5678: keep the first three and last four digits of a number."""
     digits = [c for c in phone if c.isdigit()]

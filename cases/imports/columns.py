@@ -83,7 +83,41 @@ COLUMNS: tuple[Column, ...] = (
         "类型/segment",
         ("类型", "房屋类型", "房屋状态", "业态", "segment", "unittype"),
     ),
+    # The record behind the claim (optional): the price the row was billed at, the unit's
+    # ownership record and the owner's identity.
+    Column(
+        "unit_price",
+        "单价/unit_price",
+        ("单价", "收费单价", "计费单价", "收费标准", "unitprice", "price"),
+    ),
+    Column(
+        "title_certificate_no",
+        "不动产权证号/title_certificate_no",
+        ("不动产权证号", "不动产权证", "产权证号", "房产证号", "titlecertificateno"),
+    ),
+    Column(
+        "purchase_contract_no",
+        "购房合同编号/purchase_contract_no",
+        ("购房合同编号", "购房合同号", "合同编号", "purchasecontractno"),
+    ),
+    Column(
+        "owner_id_number",
+        "证件号码/owner_id_number",
+        (
+            "证件号码",
+            "身份证号",
+            "身份证号码",
+            "业主身份证号",
+            "业主证件号码",
+            "统一社会信用代码",
+            "ownerid",
+            "owneridnumber",
+            "idnumber",
+        ),
+    ),
 )
+# The optional columns of the record behind the claim, parsed apart from the ledger's own.
+RECORD_FIELDS = ("unit_price", "title_certificate_no", "purchase_contract_no", "owner_id_number")
 COLUMN_BY_FIELD = {c.field: c for c in COLUMNS}
 
 _BRACKETED = re.compile(r"[（(【\[].*?[)）】\]]")

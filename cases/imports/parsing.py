@@ -15,6 +15,8 @@ from functools import lru_cache
 
 from django.utils.translation import gettext as _
 
+from cases.identity import credit_code_problem, normalize_id, resident_id_problem
+
 from .columns import ITEM_HINT, ITEMS, SEGMENTS, normalize_word
 
 CENT = Decimal("0.01")
@@ -284,3 +286,55 @@ def phone(value: object) -> str:
 
 def name(value: object) -> str:
     return text(value)[:200]
+
+
+# --- the record behind the claim ---------------------------------------------------------
+
+MAX_UNIT_PRICE = Decimal("999999.9999")  # FeeStandard.unit_price: 10 digits, 4 places
+
+
+def unit_price(value: object) -> Decimal | None:
+    """A price per m² and month (up to four decimals): ``2.8``, ``2.80元/㎡/月``."""
+    raw = text(value)
+    if raw == "":
+        return None
+    cleaned = re.sub(r"[\s¥￥]|元.*$|/.*$", "", raw)
+    try:
+        number = Decimal(cleaned)
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite() or number < 0 or number > MAX_UNIT_PRICE:
+        raise CellError(
+            _("“%(value)s” is not a price per m² and month (单价格式错误)") % {"value": raw}
+        )
+    if number != number.quantize(Decimal("0.0001")):
+        raise CellError(
+            _("%(value)s has more than four decimals (单价最多四位小数)") % {"value": raw}
+        )
+    return number
+
+
+def record_number(value: object) -> str:
+    """A certificate or contract number as written (blanks trimmed)."""
+    return text(value)[:80]
+
+
+def owner_id_number(value: object) -> str:
+    """An 18-character resident ID number or unified social credit code, checksum checked
+    (GB 11643 / GB 32100); other ID types are entered in the admin."""
+    raw = text(value)
+    number = normalize_id(raw)
+    if number == "":
+        return ""
+    if len(number) == 18 and number[:17].isdigit():
+        problem = resident_id_problem(number)
+    elif len(number) == 18:
+        problem = credit_code_problem(number)
+    else:
+        problem = _(
+            "an 18-character resident ID number or unified social credit code is expected; "
+            "enter other ID types in the admin (证件号码应为18位身份证号或统一社会信用代码)"
+        )
+    if problem:
+        raise CellError(problem)
+    return number

@@ -142,6 +142,10 @@ class UnitPlan:
     segment: str = Unit.Segment.OCCUPIED
     owner: tuple[str, str] | None = None  # (name, phone) of the owner to create and link
     actions: list[RowAction] = field(default_factory=list)
+    # The record columns of the unit's rows (``basis.check_bases``): the first given wins.
+    title_certificate_no: str = ""
+    purchase_contract_no: str = ""
+    owner_id_number: str = ""
 
     @property
     def label(self) -> str:

@@ -16,7 +16,7 @@ from operator import itemgetter
 from django.utils.translation import gettext as _
 
 from . import parsing
-from .columns import COLUMNS, TOTAL_WORDS
+from .columns import COLUMNS, RECORD_FIELDS, TOTAL_WORDS
 from .parsing import CellError
 from .reading import Table
 
@@ -51,6 +51,14 @@ class LedgerRow:
     amount_paid: Decimal
     due_date: dt.date
     paid_on: dt.date | None
+    # The optional columns of the record behind the claim (``columns.RECORD_FIELDS``) and
+    # the row's own area; ``basis`` is set by ``basis.check_bases``: (standard, area, months).
+    area: Decimal | None = None
+    unit_price: Decimal | None = None
+    title_certificate_no: str = ""
+    purchase_contract_no: str = ""
+    owner_id_number: str = ""
+    basis: tuple | None = None
 
     @property
     def unit_key(self) -> UnitKey:
@@ -112,6 +120,14 @@ _PARSERS = (
     ("area", parsing.area),
     ("segment", parsing.segment),
 )
+# The optional record columns: parsed like the others, but not part of the ledger's row tuple.
+_RECORD_PARSERS = {
+    "unit_price": parsing.unit_price,
+    "title_certificate_no": parsing.record_number,
+    "purchase_contract_no": parsing.record_number,
+    "owner_id_number": parsing.owner_id_number,
+}
+assert set(_RECORD_PARSERS) == set(RECORD_FIELDS)
 # What a column the file does not have means.
 _ABSENT = {"amount_paid": Decimal(0), "paid_on": None, "area": None, "segment": None}
 
@@ -201,6 +217,7 @@ def check_rows(
             failing[name] = {i: r for i, r in enumerate(results) if r.__class__ is _Failure}
     owners = _texts(values("owner"), parsing.name)
     phones = _texts(values("phone"), parsing.phone)
+    record = _record_columns(index, values)
     bad_positions = set().union(*failing.values()) if failing else set()
 
     valid: list[LedgerRow] = []
@@ -279,6 +296,7 @@ def check_rows(
                         % {"row": first},
                     )
                 )
+        found.extend(_record_errors(record, position, number, headers))
         if found:
             errors.extend(found)
             continue
@@ -298,6 +316,37 @@ def check_rows(
                 paid_on=paid_on,
             )
         )
+        _record_into(valid[-1], record, position, area)
     if tick is not None:
         tick(len(data) % 5000)
     return CheckedRows(valid=valid, errors=errors, units=units, rows=len(data), ignored=ignored)
+
+
+def _record_columns(index: dict, values) -> dict[str, tuple[list, list]]:
+    """Each record column the file has: (raw cells, parsed values or ``_Failure``)."""
+    out = {}
+    for name, parse in _RECORD_PARSERS.items():
+        if name in index:
+            column = values(name)
+            keys = [v if v.__class__ is str else (v.__class__, v) for v in column]
+            results, _failures = _parse_all(parse, keys, _value_of)
+            out[name] = (column, results)
+    return out
+
+
+def _record_errors(record: dict, position: int, number: int, headers: dict) -> list[RowError]:
+    return [
+        RowError(number, headers[name], parsing.text(column[position]), results[position].message)
+        for name, (column, results) in record.items()
+        if results[position].__class__ is _Failure
+    ]
+
+
+def _record_into(row: LedgerRow, record: dict, position: int, area) -> None:
+    """The record columns of a valid row (and its own area) onto the row."""
+    if area is not None and area is not _INVALID:
+        row.area = area
+    for name, (_column, results) in record.items():
+        value = results[position]
+        if value is not None:
+            setattr(row, name, value)

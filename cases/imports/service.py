@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import Estate
 
+from .basis import check_bases
 from .plan import plan_units
 from .reading import ImportFileError, read_table
 from .report import ImportReport, Progress
@@ -83,6 +84,7 @@ def ledger_import(
         bar.close()
     clock("check")
     plan = plan_units(estate, checked.valid, checked.units, header=table.header)
+    plan.errors += check_bases(estate, plan, header=table.header)
     clock("plan")
     report.rows, report.rows_ignored = checked.rows, checked.ignored
     report.errors = sorted(checked.errors + plan.errors, key=lambda e: e.row)

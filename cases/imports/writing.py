@@ -174,7 +174,7 @@ def _link_owners(plans: list[UnitPlan], parties: dict, counts: ImportReport) -> 
         name, phone = plan.owner
         key = (name, phone) if phone else ("unit", plan.unit_id)
         if key not in parties and key not in new:
-            new[key] = Party(name=name, phone=phone)
+            new[key] = Party(name=name, phone=phone, **_identity(plan.owner_id_number))
     for key, party in zip(new, Party.objects.bulk_create(new.values()), strict=True):
         parties[key] = party.pk
     counts.parties_created += len(new)
@@ -190,6 +190,34 @@ def _link_owners(plans: list[UnitPlan], parties: dict, counts: ImportReport) -> 
         ),
         ignore_conflicts=True,
     )
+
+
+def _identity(number: str) -> dict:
+    """Party fields for an owner's ID number as the import checked it: 18 digits (or X) a
+    resident ID, else a company's credit code."""
+    if not number:
+        return {}
+    if number[:17].isdigit():
+        return {"id_number": number, "id_type": Party.IdType.RESIDENT_ID}
+    return {"id_number": number, "id_type": Party.IdType.CREDIT_CODE, "kind": Party.Kind.COMPANY}
+
+
+def _fill_records(plans: list[UnitPlan]) -> None:
+    """The ownership numbers and owner ID numbers the rows carry, written where the unit (or
+    its owner of the same name) has none yet: an import never overwrites the record."""
+    for plan in plans:
+        for name in ("title_certificate_no", "purchase_contract_no"):
+            if getattr(plan, name):
+                Unit.objects.filter(pk=plan.unit_id, **{name: ""}).update(
+                    **{name: getattr(plan, name)}
+                )
+        if plan.owner_id_number:
+            owner_ids = UnitParty.objects.filter(
+                unit_id=plan.unit_id, role=UnitParty.Role.OWNER
+            ).values("party_id")
+            Party.objects.filter(pk__in=owner_ids, id_number="").update(
+                **_identity(plan.owner_id_number)
+            )
 
 
 def _write_batch(
@@ -208,6 +236,7 @@ def _write_batch(
     with transaction.atomic():
         _create_units(estate, [plan for plan in plans if plan.unit_id is None], counts)
         _link_owners(plans, parties, counts)
+        _fill_records(plans)
         ids = [plan.unit_id for plan in plans]
         _units_lock(ids)
         fresh = ledger_state(ids, periods=periods)
@@ -239,6 +268,7 @@ def _write_batch(
                 due_date=row.due_date,
                 issued_on=row.period_start,
                 note=note(row.row),
+                **_basis_kwargs(row),
             )
         for unit_id, action in sorted(
             ((u, a) for u, a in actions if a.payment > 0),
@@ -285,6 +315,9 @@ _CHARGE_COLUMNS = (
     "issued_on",
     "note",
     "created_at",
+    "fee_standard_id",
+    "billed_area",
+    "billed_months",
 )
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -310,9 +343,13 @@ def _insert_charges(rows: list[tuple[int, LedgerRow]], note: Callable[[int], str
         lines = []
         for unit_id, row in rows:
             text = note(row.row).translate(_COPY_ESCAPES) if escape else note(row.row)
+            standard, area, months = row.basis or (None, None, None)
+            basis = "\t".join(
+                "\\N" if v is None else str(v) for v in (standard and standard.pk, area, months)
+            )
             lines.append(
                 f"{unit_id}\t{row.item}\t{row.period_start}\t{row.period_end}\t{row.amount_due}"
-                f"\t{row.due_date}\t{row.period_start}\t{text}\t{now}\n"
+                f"\t{row.due_date}\t{row.period_start}\t{text}\t{now}\t{basis}\n"
             )
         with copy(f"COPY {Charge._meta.db_table} ({', '.join(columns)}) FROM STDIN") as stream:
             stream.write("".join(lines))
@@ -328,4 +365,11 @@ def _charge(unit_id: int, row: LedgerRow, note: Callable[[int], str]) -> Charge:
         due_date=row.due_date,
         issued_on=row.period_start,
         note=note(row.row),
+        **_basis_kwargs(row),
     )
+
+
+def _basis_kwargs(row: LedgerRow) -> dict:
+    """The charge's basis as ``basis.check_bases`` found it; none (no standard) otherwise."""
+    standard, area, months = row.basis or (None, None, None)
+    return {"fee_standard": standard, "billed_area": area, "billed_months": months}

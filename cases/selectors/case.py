@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from cases.identity import mask_id_number
 from cases.models import CallScript, Case, Party, Stage, UnitParty
 from cases.models.case import DECIDED_BY_APPROVAL, TRANSITIONS
 from cases.permissions import (
     mask_phone,
+    may_see_personal_data,
     user_may_transition,
     user_may_view_case,
-    user_on_case,
     user_sees_all_cases,
 )
 from cases.selectors.ledger import UnitArrears, arrears_for_unit
@@ -65,11 +66,12 @@ class PartyContact:
     email: str
     wechat: str
     masked: bool
+    id_number: str = ""  # masked like the phones (3301**********123X)
 
 
 def party_contacts_for(user, case: Case) -> list[PartyContact]:
     """The unit's parties with their phones, unmasked only for those on the case."""
-    unmasked = user_on_case(user, case) or user.has_perm("cases.see_unmasked_phones")
+    unmasked = may_see_personal_data(user, case=case)
     links = UnitParty.objects.filter(unit_id=case.unit_id).select_related("party")
 
     def shown(phone: str) -> str:
@@ -89,6 +91,7 @@ def party_contacts_for(user, case: Case) -> list[PartyContact]:
                 email=party.email if unmasked else "",
                 wechat=party.wechat if unmasked else "",
                 masked=not unmasked,
+                id_number=party.id_number if unmasked else mask_id_number(party.id_number),
             )
         )
     return out
