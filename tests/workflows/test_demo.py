@@ -3,6 +3,7 @@ history, one login per role, and a second run changes nothing."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -256,3 +257,70 @@ def test_the_largest_debts_reached_the_demand_letter_and_notices_were_made(demo,
     in_arrears = Case.objects.exclude(stage__in=[Stage.CLOSED, Stage.WITHDRAWAL_PENDING])
     assert run.documents.count() == run.total == in_arrears.count()
     assert run.merged_file is not None
+
+
+# --- the contract behind every claim (issue 12, part 2) --------------------------------------
+
+
+def test_the_demo_has_its_contract_rules_and_standards_with_scans(demo_estate):
+    from cases.models import FeeStandard, ManagementRules, ServiceContract
+    from cases.storage import blob_read
+
+    contract = ServiceContract.objects.get(estate=demo_estate)
+    assert contract.kind == ServiceContract.Kind.PRELIMINARY
+    assert (contract.fee_clause, contract.payment_clause, contract.late_fee_clause) == (
+        "第五条第二款",
+        "第六条第一款",
+        "第十二条第一款",
+    )
+    assert blob_read(contract.scan_id).startswith(b"%PDF")
+    assert ManagementRules.objects.get(estate=demo_estate).scan.content_type == "application/pdf"
+    assert FeeStandard.objects.filter(estate=demo_estate).count() == 5
+    assert demo_estate.collects_maintenance_fund
+
+
+def test_every_management_fee_and_maintenance_fund_charge_is_area_times_price_times_months(
+    demo_estate,
+):
+    from cases.fee_basis import Basis
+
+    computed = Charge.objects.filter(
+        unit__estate=demo_estate,
+        item__in=[ChargeItem.MANAGEMENT_FEE, ChargeItem.MAINTENANCE_FUND],
+    ).select_related("fee_standard", "unit")
+    assert computed.exists()
+    assert not computed.filter(fee_standard__isnull=True).exists()
+    for charge in computed:
+        # recomputed by hand from the unit's area and the standard of its segment
+        basis = Basis(charge.unit.area, charge.fee_standard.unit_price, charge.billed_months)
+        assert charge.billed_area == charge.unit.area
+        assert abs(basis.amount - charge.amount) <= Decimal("0.01"), charge
+        assert charge.fee_standard.segment in ("", charge.unit.segment)
+    sample = computed.filter(item=ChargeItem.MAINTENANCE_FUND).first()
+    assert sample.billed_months == 12
+    assert sample.basis_text.endswith(f"× 12个月 = {sample.amount}元")
+    metered = Charge.objects.filter(unit__estate=demo_estate, item=ChargeItem.WATER).first()
+    assert metered.basis is None
+
+
+def test_the_demo_parties_have_valid_identities_and_units_their_ownership(demo_estate):
+    from django.core.exceptions import ValidationError
+
+    parties = Party.objects.filter(unit_links__unit__estate=demo_estate).distinct()
+    problems = []
+    for party in parties:
+        try:
+            party.full_clean()
+        except ValidationError as exc:
+            problems.append((party.name, exc.message_dict))
+    assert problems == []
+    persons = parties.filter(kind=Party.Kind.PERSON)
+    assert not persons.filter(born_on__isnull=True).exists()
+    assert not persons.filter(sex="").exists()
+    assert persons.filter(ethnicity="汉族").count() > persons.count() * 0.8
+    companies = parties.filter(kind=Party.Kind.COMPANY)
+    assert companies.exists() and not companies.filter(legal_representative="").exists()
+    units = Unit.objects.filter(estate=demo_estate)
+    recorded = units.exclude(title_certificate_no="", purchase_contract_no="")
+    assert recorded.count() >= units.count() - 4  # the developer's unsold units have none
+    assert units.exclude(purchase_contract_no="").exists()
