@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cases.admin_record import ManagementRulesInline, OwnershipScanForm, ServiceContractInline
 from cases.models import (
     Adjustment,
     Allocation,
@@ -193,6 +194,7 @@ class EstateAdmin(admin.ModelAdmin):
     list_filter = ("city", "allocation_rule")
     search_fields = ("name", "code")
     readonly_fields = ("created_at",)
+    inlines = (ServiceContractInline, ManagementRulesInline)
     # Rows of the form by section. Fields the model does not have are left out, and any
     # editable field not named here is shown under "Other settings", so that a field added
     # to the model is never hidden from the form.
@@ -303,6 +305,20 @@ class UnitAdmin(admin.ModelAdmin):
     autocomplete_fields = ("estate",)
     fields = ("estate", ("building", "number"), "area", "segment")
     inlines = (UnitPartyInline,)
+    form = OwnershipScanForm
+    ownership_fields = (
+        ("title_certificate_no", "purchase_contract_no"),
+        "handed_over_on",
+        ("ownership_scan", "ownership_scan_name"),
+        "scan_upload",
+    )
+    readonly_fields = ("ownership_scan", "ownership_scan_name")
+
+    def get_fieldsets(self, request, obj=None):
+        return (
+            (None, {"fields": self.fields}),
+            (_("Ownership (产权)"), {"fields": self.ownership_fields}),
+        )
 
 
 @admin.register(Party)
@@ -319,6 +335,18 @@ class PartyAdmin(admin.ModelAdmin):
         (
             _("Contact"),
             {"fields": (("phone", "alt_phone"), "email", "wechat", "address", "lives_in_china")},
+        ),
+        (
+            _("Identity (as a court needs it)"),
+            {
+                "fields": (
+                    "id_type",
+                    ("sex", "born_on", "ethnicity"),
+                    "domicile",
+                    "habitual_residence",
+                    ("legal_representative", "legal_representative_title"),
+                )
+            },
         ),
     )
     inlines = (PartyUnitInline,)
@@ -379,7 +407,7 @@ class ChargeAdmin(ServiceAddAdmin):
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
-        return (*fields, "created_at") if obj is not None else fields
+        return (*fields, "created_at", "basis_text") if obj is not None else fields
 
     def get_changeform_initial_data(self, request):
         return {"issued_on": timezone.localdate(), **super().get_changeform_initial_data(request)}
