@@ -38,7 +38,11 @@ def charge_list(*, as_of: dt.date | None = None) -> QuerySet[Charge]:
     """Every charge with its balance on ``as_of`` (today): ``outstanding_fen`` and the late
     fee figures of ``cases.selectors.ledger.charge_balances``."""
     as_of = as_of or timezone.localdate()
-    return charge_balances(as_of=as_of).select_related("unit").order_by("due_date", "id")
+    return (
+        charge_balances(as_of=as_of)
+        .select_related("unit", "fee_standard")
+        .order_by("due_date", "id")
+    )
 
 
 def charges_overdue(charges: QuerySet[Charge], overdue: bool, *, as_of=None) -> QuerySet[Charge]:

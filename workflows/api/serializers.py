@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from cases.identity import mask_id_number
 from cases.models import (
     Allocation,
     CallScript,
@@ -23,11 +24,14 @@ from cases.models import (
     ContactAttempt,
     Estate,
     EvidenceEntry,
+    FeeStandard,
     JudgmentKind,
     LitigationKind,
+    ManagementRules,
     Outcome,
     Party,
     Payment,
+    ServiceContract,
     Stage,
     Unit,
 )
@@ -56,7 +60,43 @@ class ErrorSerializer(serializers.Serializer):
 # --- estates, units, parties ------------------------------------------------------------
 
 
+class FeeStandardSerializer(serializers.ModelSerializer):
+    price = serializers.CharField(source="price_text", read_only=True)
+    cited_clause = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = FeeStandard
+        fields = ["id", "item", "segment", "unit_price", "monthly_amount", "price", "valid_from",
+                  "valid_to", "clause", "cited_clause"]  # fmt: skip
+        read_only_fields = fields
+
+
+class ServiceContractSerializer(serializers.ModelSerializer):
+    """A property service contract with its clauses and fee standards; the scan by its
+    SHA-256 (the stored file)."""
+
+    fee_standards = FeeStandardSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ServiceContract
+        fields = ["id", "kind", "number", "party_a_kind", "party_a_name", "signed_on",
+                  "valid_from", "valid_to", "fee_clause", "payment_clause", "late_fee_clause",
+                  "scan", "scan_name", "fee_standards"]  # fmt: skip
+        read_only_fields = fields
+
+
+class ManagementRulesSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ManagementRules
+        fields = ["id", "title", "adopted_on", "scan", "scan_name"]
+        read_only_fields = fields
+
+
 class EstateSerializer(serializers.ModelSerializer):
+    # the record behind the claims, nested read-only
+    contracts = ServiceContractSerializer(many=True, read_only=True)
+    management_rules = ManagementRulesSerializer(many=True, read_only=True)
+
     class Meta:
         model = Estate
         fields = [
@@ -79,6 +119,9 @@ class EstateSerializer(serializers.ModelSerializer):
             "lawyer_letter_deadline_days",
             "demand_min_contacts",
             "demand_min_channels",
+            "collects_maintenance_fund",
+            "contracts",
+            "management_rules",
         ]
         read_only_fields = fields
 
@@ -88,7 +131,8 @@ class UnitSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Unit
-        fields = ["id", "estate", "building", "number", "label", "area", "segment"]
+        fields = ["id", "estate", "building", "number", "label", "area", "segment",
+                  "title_certificate_no", "purchase_contract_no", "handed_over_on"]  # fmt: skip
         read_only_fields = fields
 
 
@@ -98,9 +142,15 @@ class PartyUnitSerializer(serializers.Serializer):
     liable = serializers.BooleanField()
 
 
+# A person's identity beyond the name: shown only to those who may see personal data.
+PERSONAL_IDENTITY_FIELDS = ("sex", "born_on", "ethnicity", "domicile", "habitual_residence")
+
+
 class PartySerializer(serializers.ModelSerializer):
-    """Phones, alternative phone, e-mail, WeChat and ID number only for those who may see
-    them (``unmasked``); phones are masked as 138****5678, the others left empty."""
+    """Phones, alternative phone, e-mail, WeChat, ID number and a person's identity only for
+    those who may see them (``unmasked``, the rule of ``cases.permissions.may_see_personal_data``):
+    phones are masked as 138****5678, ID numbers as 3301**********123X, the others left
+    empty. A company's legal representative is not personal data."""
 
     phone = serializers.SerializerMethodField()
     alt_phone = serializers.SerializerMethodField()
@@ -125,6 +175,10 @@ class PartySerializer(serializers.ModelSerializer):
             "lives_in_china",
             "masked",
             "units",
+            "id_type",
+            *PERSONAL_IDENTITY_FIELDS,
+            "legal_representative",
+            "legal_representative_title",
         ]
 
     @staticmethod
@@ -144,7 +198,14 @@ class PartySerializer(serializers.ModelSerializer):
         return party.wechat if party.unmasked else ""
 
     def get_id_number(self, party: Party) -> str:
-        return party.id_number if party.unmasked else ""
+        return party.id_number if party.unmasked else mask_id_number(party.id_number)
+
+    def to_representation(self, party: Party) -> dict:
+        data = super().to_representation(party)
+        if not party.unmasked:
+            for name in PERSONAL_IDENTITY_FIELDS:
+                data[name] = None if name == "born_on" else ""
+        return data
 
     def get_masked(self, party: Party) -> bool:
         return not party.unmasked
@@ -175,6 +236,10 @@ class ChargeSerializer(serializers.ModelSerializer):
             "outstanding",
             "late_fee",
             "overdue",
+            "fee_standard",
+            "billed_area",
+            "billed_months",
+            "basis_text",
         ]
 
     @extend_schema_field(OpenApiTypes.DECIMAL)
@@ -343,6 +408,7 @@ class PartyContactSerializer(serializers.Serializer):
     email = serializers.CharField()
     wechat = serializers.CharField()
     masked = serializers.BooleanField()
+    id_number = serializers.CharField()
 
 
 class CallScriptSerializer(serializers.ModelSerializer):

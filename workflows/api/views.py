@@ -86,7 +86,9 @@ class _ReadOnly(viewsets.ReadOnlyModelViewSet):
 
 @extend_schema(tags=["estates"], responses={200: serializers.EstateSerializer, **ERRORS})
 class EstateViewSet(_ReadOnly):
-    queryset = Estate.objects.order_by("name")
+    queryset = Estate.objects.order_by("name").prefetch_related(
+        "contracts__fee_standards__contract", "management_rules"
+    )
     serializer_class = serializers.EstateSerializer
     required_perms = {"GET": ["cases.view_estate"]}
 
