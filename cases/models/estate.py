@@ -353,7 +353,7 @@ class Party(models.Model):
                 sex = resident_id_sex(self.id_number)
                 if self.sex and self.sex != sex:
                     errors["sex"] = _(
-                        "The ID number is a %(sex)s's (its 17th digit is %(parity)s)."
+                        "The ID number says %(sex)s (its 17th digit is %(parity)s)."
                     ) % {
                         "sex": self.Sex(sex).label,
                         "parity": _("odd") if sex == self.Sex.MALE else _("even"),
