@@ -22,7 +22,12 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.admin_record import ManagementRulesInline, OwnershipScanForm, ServiceContractInline
+from cases.admin_record import (
+    ChargeIssueForm,
+    ManagementRulesInline,
+    OwnershipScanForm,
+    ServiceContractInline,
+)
 from cases.models import (
     Adjustment,
     Allocation,
@@ -404,10 +409,18 @@ class ChargeAdmin(ServiceAddAdmin):
         "note",
     )
     inlines = (ChargeAllocationInline,)
+    form = ChargeIssueForm
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
-        return (*fields, "created_at", "basis_text") if obj is not None else fields
+        return (
+            (*fields, "created_at", "basis_text")
+            if obj is not None
+            else (
+                *fields,
+                "without_standard",
+            )
+        )
 
     def get_changeform_initial_data(self, request):
         return {"issued_on": timezone.localdate(), **super().get_changeform_initial_data(request)}
@@ -423,6 +436,7 @@ class ChargeAdmin(ServiceAddAdmin):
             due_date=data["due_date"],
             issued_on=data["issued_on"],
             note=data.get("note", ""),
+            **({"fee_standard": None} if data.get("without_standard") else {}),
         )
 
 

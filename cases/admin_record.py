@@ -52,6 +52,20 @@ class OwnershipScanForm(ScanUploadForm):
     scan_field = "ownership_scan"
 
 
+class ChargeIssueForm(forms.ModelForm):
+    """The charge add form: an amount that is deliberately not the fee standard's (a
+    pro-rated month) is issued with ``without_standard`` ticked, and then says so."""
+
+    without_standard = forms.BooleanField(
+        label=_("issue without a fee standard"),
+        required=False,
+        help_text=_(
+            "Tick when the amount is deliberately not area × price × months of the estate's "
+            "fee standard (e.g. a pro-rated month); otherwise it must agree with it."
+        ),
+    )
+
+
 class ServiceContractInline(admin.StackedInline):
     model = ServiceContract
     form = ScanUploadForm

@@ -6,6 +6,8 @@ and evidence entries are append-only.
 Migrations call ``install``, which always (re)installs the current full set; a change here
 needs a new migration that calls ``install`` again so existing databases get it."""
 
+import re
+
 OVER_CHARGE = "allocation exceeds the principal the charge still owes"
 OVER_PAYMENT = "allocation exceeds what is left of the payment"
 OVER_ADJUSTMENT = "allocation exceeds what is left of the adjustment"
@@ -146,13 +148,33 @@ STATEMENTS = {
 }
 
 
+_FROZEN_COLUMNS = re.compile(r"BEFORE UPDATE OF (?P<columns>.+?) ON (?P<table>\w+)")
+
+
+def _existing_columns_only(schema_editor, sql: str) -> str:
+    """A frozen-columns trigger naming only the columns its table has at this migration: an
+    earlier migration installs the triggers before later ones add columns (PostgreSQL
+    refuses a trigger on a column that does not exist yet)."""
+    match = _FROZEN_COLUMNS.search(sql)
+    if match is None:
+        return sql
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
+        present = {
+            column.name
+            for column in connection.introspection.get_table_description(cursor, match["table"])
+        }
+    columns = ", ".join(c for c in match["columns"].split(", ") if c in present)
+    return sql[: match.start("columns")] + columns + sql[match.end("columns") :]
+
+
 def install(schema_editor) -> None:
     """(Re)install every guard trigger on this database."""
     vendor = schema_editor.connection.vendor
     if vendor not in STATEMENTS:
         raise RuntimeError(f"no guard triggers for database vendor {vendor!r}")
     drop, create = STATEMENTS[vendor]
-    for sql in [*drop, *create]:
+    for sql in [*drop, *(_existing_columns_only(schema_editor, sql) for sql in create)]:
         schema_editor.execute(sql, params=None)
 
 

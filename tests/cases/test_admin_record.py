@@ -237,3 +237,32 @@ def test_a_charge_page_shows_its_basis(client_admin, estate, contract):
     )
     page = client_admin.get(url(Charge, "change", charge.pk)).content.decode()
     assert "89.36㎡ × 2.8000元/㎡/月 × 1个月 = 250.21元" in page
+
+
+def test_the_charge_add_form_holds_the_amount_to_the_standard_unless_ticked(
+    client_admin, estate, contract
+):
+    fee_standard_record(
+        estate,
+        contract=contract,
+        item=ChargeItem.MANAGEMENT_FEE,
+        unit_price=Decimal("2.8000"),
+        valid_from=dt.date(2020, 6, 1),
+    )
+    unit = Unit.objects.create(estate=estate, building="3栋", number="1201", area=Decimal("89.36"))
+    form = {
+        "unit": unit.pk,
+        "item": ChargeItem.MANAGEMENT_FEE,
+        "period_start": "2026-01-01",
+        "period_end": "2026-01-31",
+        "amount": "120.00",
+        "due_date": "2026-01-15",
+        "issued_on": "2026-01-01",
+    }
+    response = client_admin.post(url(Charge, "add"), form)
+    assert response.status_code == 200
+    assert "= 250.21元" in response.context["adminform"].form.errors["amount"][0]
+    assert not Charge.objects.exists()
+    response = client_admin.post(url(Charge, "add"), form | {"without_standard": "on"})
+    assert response.status_code == 302
+    assert Charge.objects.get().basis is None
