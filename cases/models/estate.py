@@ -120,6 +120,7 @@ class Estate(models.Model):
     collects_maintenance_fund = models.BooleanField(
         _("the company may collect the public maintenance fund (公共维修金)"),
         default=False,
+        db_default=False,
         help_text=_(
             "On only when the contract or the owners' assembly entrusts the company with "
             "collecting the maintenance fund; otherwise claims leave it out."
@@ -180,12 +181,18 @@ class Unit(models.Model):
     )
     # The ownership record (产权): what proves the owner owns the unit.
     title_certificate_no = models.CharField(
-        _("real-estate title certificate no. (不动产权证号)"), max_length=80, blank=True
+        _("real-estate title certificate no. (不动产权证号)"),
+        max_length=80,
+        blank=True,
+        default="",
+        db_default="",
     )
     purchase_contract_no = models.CharField(
         _("purchase contract no. (购房合同编号)"),
         max_length=80,
         blank=True,
+        default="",
+        db_default="",
         help_text=_("When the title certificate is not yet issued."),
     )
     handed_over_on = models.DateField(_("handed over on (交房日期)"), null=True, blank=True)
@@ -198,7 +205,7 @@ class Unit(models.Model):
         verbose_name=_("ownership scan"),
     )
     ownership_scan_name = models.CharField(
-        _("ownership scan file name"), max_length=255, blank=True
+        _("ownership scan file name"), max_length=255, blank=True, default="", db_default=""
     )
 
     class Meta:
@@ -267,6 +274,8 @@ class Party(models.Model):
         max_length=20,
         choices=IdType.choices,
         blank=True,
+        default="",
+        db_default="",
         help_text=_("Empty: a resident identity card for a person, the credit code for a company."),
     )
     id_number = models.CharField(
@@ -275,25 +284,38 @@ class Party(models.Model):
         blank=True,
         help_text=_("身份证号 / 统一社会信用代码"),
     )
-    sex = models.CharField(_("sex"), max_length=6, choices=Sex.choices, blank=True)
+    sex = models.CharField(
+        _("sex"), max_length=6, choices=Sex.choices, blank=True, default="", db_default=""
+    )
     born_on = models.DateField(_("date of birth"), null=True, blank=True)
     ethnicity = models.CharField(
-        _("ethnicity (民族)"), max_length=20, blank=True, help_text=_("e.g. 汉族")
+        _("ethnicity (民族)"),
+        max_length=20,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("e.g. 汉族"),
     )
     domicile = models.CharField(
         _("domicile (户籍地/住所地)"),
         max_length=300,
         blank=True,
+        default="",
+        db_default="",
         help_text=_("A person's registered residence; a company's registered seat."),
     )
     habitual_residence = models.CharField(
-        _("habitual residence (经常居住地)"), max_length=300, blank=True
+        _("habitual residence (经常居住地)"), max_length=300, blank=True, default="", db_default=""
     )
     legal_representative = models.CharField(
-        _("legal representative (法定代表人)"), max_length=60, blank=True
+        _("legal representative (法定代表人)"), max_length=60, blank=True, default="", db_default=""
     )
     legal_representative_title = models.CharField(
-        _("legal representative's title (职务)"), max_length=60, blank=True
+        _("legal representative's title (职务)"),
+        max_length=60,
+        blank=True,
+        default="",
+        db_default="",
     )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     alt_phone = models.CharField(_("other phone"), max_length=40, blank=True)
