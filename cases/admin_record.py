@@ -66,9 +66,47 @@ class ChargeIssueForm(forms.ModelForm):
     )
 
 
+class NoOverlapFormSet(forms.BaseInlineFormSet):
+    """Rows submitted together are checked against each other too (each row's model
+    ``clean`` only sees what is already saved): two rows of the same ``overlap_key`` whose
+    validity meets are refused, naming the other row."""
+
+    overlap_key: tuple[str, ...] = ()
+
+    def clean(self):
+        super().clean()
+        seen = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or not data.get("valid_from"):
+                continue
+            key = tuple(data.get(name) for name in self.overlap_key)
+            start, end = data["valid_from"], data.get("valid_to")
+            for other_key, other_start, other_end, number in seen:
+                if (
+                    key == other_key
+                    and (end is None or other_start <= end)
+                    and (other_end is None or start <= other_end)
+                ):
+                    raise ValidationError(
+                        _("Rows %(a)d and %(b)d have overlapping validity.")
+                        % {"a": number, "b": len(seen) + 1}
+                    )
+            seen.append((key, start, end, len(seen) + 1))
+
+
+class ContractFormSet(NoOverlapFormSet):
+    overlap_key = ()
+
+
+class FeeStandardFormSet(NoOverlapFormSet):
+    overlap_key = ("item", "segment")
+
+
 class ServiceContractInline(admin.StackedInline):
     model = ServiceContract
     form = ScanUploadForm
+    formset = ContractFormSet
     extra = 0
     show_change_link = True
     fields = (
@@ -92,6 +130,7 @@ class ManagementRulesInline(admin.TabularInline):
 
 class FeeStandardInline(admin.TabularInline):
     model = FeeStandard
+    formset = FeeStandardFormSet
     fk_name = "contract"
     extra = 0
     fields = (

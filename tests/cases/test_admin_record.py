@@ -266,3 +266,33 @@ def test_the_charge_add_form_holds_the_amount_to_the_standard_unless_ticked(
     response = client_admin.post(url(Charge, "add"), form | {"without_standard": "on"})
     assert response.status_code == 302
     assert Charge.objects.get().basis is None
+
+
+def test_two_overlapping_contracts_submitted_together_are_refused(client_admin, estate):
+    def row(i, number, start):
+        return {
+            f"contracts-{i}-kind": ServiceContract.Kind.REGULAR,
+            f"contracts-{i}-number": number,
+            f"contracts-{i}-party_a_kind": ServiceContract.PartyAKind.OWNERS_COMMITTEE,
+            f"contracts-{i}-party_a_name": "翠湖花园业主委员会",
+            f"contracts-{i}-signed_on": start,
+            f"contracts-{i}-valid_from": start,
+        }
+
+    page = client_admin.get(url(Estate, "change", estate.pk))
+    form = page.context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data |= {
+        "contracts-TOTAL_FORMS": "2",
+        "contracts-INITIAL_FORMS": "0",
+        "management_rules-TOTAL_FORMS": "0",
+        "management_rules-INITIAL_FORMS": "0",
+        **row(0, "A-1", "2023-06-01"),
+        **row(1, "A-2", "2024-06-01"),
+    }
+    response = client_admin.post(url(Estate, "change", estate.pk), data)
+    assert response.status_code == 200
+    assert "overlapping validity" in str(
+        response.context["inline_admin_formsets"][0].formset.non_form_errors()
+    )
+    assert not ServiceContract.objects.exists()
