@@ -28,6 +28,7 @@ from cases.models import (
 from cases.selectors.ledger import arrears_as_of
 from fixtures.demo_estate import ESTATE_CODE, Household, demo_household_types, demo_months
 from legal_docs.models import LegalDocument, NoticeRun
+from tests.conftest import frozen_clock_at
 from workflows.management.commands.demo import DEMO_PASSWORD, DEMO_USERS
 
 # Every test uses the database, so pytest-django keeps them together (its reordering would
@@ -62,8 +63,15 @@ class _Rollback(Exception):
     pass
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _frozen_for_the_module():
+    """The demo is generated, and every test here reads it, on one frozen day."""
+    with frozen_clock_at():
+        yield
+
+
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
+def demo(_frozen_for_the_module, django_db_setup, django_db_blocker):
     """Run ``demo --no-serve`` twice, once for the whole module (it takes about a minute),
     inside a transaction rolled back afterwards so other modules start empty."""
     with django_db_blocker.unblock():
