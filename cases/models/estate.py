@@ -2,9 +2,12 @@
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from cases.unit_keys import KEY_MAX_LENGTH, unit_key
 
 MAX_LATE_FEE_DAILY_RATE = Decimal("0.01")
 
@@ -138,6 +141,15 @@ class Estate(models.Model):
         return self.lawyer_letter_threshold
 
 
+class UnitManager(models.Manager):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Fill every unit's ``key`` (bulk_create does not call save())."""
+        objs = list(objs)
+        for unit in objs:
+            unit.key = unit_key(unit.building, unit.number)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Unit(models.Model):
     """A unit (房屋/单元) of an estate."""
 
@@ -161,6 +173,11 @@ class Unit(models.Model):
     parties = models.ManyToManyField(
         "Party", through="UnitParty", related_name="units", verbose_name=_("parties")
     )
+    # building and number normalized (cases.unit_keys.unit_key): 3栋/3幢/3号楼 + 1201/1201室
+    # are one unit. Filled by save() and by Unit.objects.bulk_create().
+    key = models.CharField(_("unit key"), max_length=KEY_MAX_LENGTH, editable=False)
+
+    objects = UnitManager()
 
     class Meta:
         verbose_name = _("unit")
@@ -170,6 +187,7 @@ class Unit(models.Model):
             models.UniqueConstraint(
                 fields=["estate", "building", "number"], name="unit_unique_per_estate"
             ),
+            models.UniqueConstraint(fields=["estate", "key"], name="unit_key_unique_per_estate"),
             models.CheckConstraint(
                 condition=models.Q(area__gte=0),
                 name="unit_area_not_negative",
@@ -180,9 +198,36 @@ class Unit(models.Model):
     def __str__(self) -> str:
         return f"{self.estate.name} {self.label}"
 
+    def save(self, *args, **kwargs) -> None:
+        self.key = unit_key(self.building, self.number)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"building", "number"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "key"}
+        super().save(*args, **kwargs)
+
     @property
     def label(self) -> str:
         return f"{self.building}-{self.number}"
+
+    def clean(self) -> None:
+        """Refuse a unit that is another unit of the estate written differently (3幢-1201
+        beside 3栋-1201), naming the unit that exists."""
+        super().clean()
+        self.key = unit_key(self.building, self.number)
+        if self.estate_id is None:
+            return
+        same = Unit.objects.filter(estate_id=self.estate_id, key=self.key).exclude(pk=self.pk)
+        other = same.first()
+        if other is not None:
+            raise ValidationError(
+                {
+                    "number": _(
+                        "This is unit %(unit)s of the estate, written differently "
+                        "(与已有房屋%(unit)s重复)."
+                    )
+                    % {"unit": other.label}
+                }
+            )
 
 
 class Party(models.Model):
