@@ -174,3 +174,32 @@ def test_the_case_page_the_at_risk_page_and_the_dashboard_warn(
         assert f"#{effective_order.pk}" in section and f"#{judgment.pk}" in section
         assert section.index(f"#{effective_order.pk}") < section.index(f"#{judgment.pk}")
         assert "2028-03-16" in section and "2028-04-30" in section
+
+
+def test_the_api_records_the_performance_deadline_and_refuses_one_before_the_judgment(
+    kit, frozen_clock
+):
+    from rest_framework.test import APIClient
+
+    case = _litigating(kit, LitigationKind.LAWSUIT)
+    client = APIClient()
+    client.force_authenticate(kit.people.legal_officer)
+    url = f"/api/cases/{case.pk}/transitions/record_judgment/"
+
+    early = client.post(
+        url,
+        {"kind": "judgment", "effective_on": "2026-04-10", "performance_deadline": "2026-04-01"},
+        format="json",
+    )
+    assert early.status_code == 409
+    assert "2026-04-01" in str(early.json()) and kit.stage(case) == Stage.LITIGATION
+
+    done = client.post(
+        url,
+        {"kind": "judgment", "effective_on": "2026-04-10", "performance_deadline": "2026-04-30"},
+        format="json",
+    )
+    assert done.status_code == 200, done.json()
+    recorded = kit.fresh(case)
+    assert (recorded.stage, recorded.performance_deadline) == (Stage.JUDGMENT, PERFORM_BY)
+    assert enforcement_clock_for(recorded, as_of=D(2026, 6, 30)).last_day == LAST_DAY_JUDGMENT
