@@ -16,6 +16,7 @@ KEY_MAX_LENGTH = 45  # Unit.building (20) + separator + Unit.number (20), with r
 
 _BUILDING_SUFFIX = re.compile(r"(?:栋|幢|号楼|座|#)+$")
 _ROOM_SUFFIX = re.compile(r"(?:室|号|房)+$")
+_ROOM_PREFIX = re.compile(r"^[-#–—]+")  # left over from 3号楼-1201, 3栋#1201
 _BLANKS = re.compile(r"\s+")
 
 
@@ -31,8 +32,8 @@ def building_key(building: str) -> str:
 
 
 def room_key(number: str) -> str:
-    """``1201``, ``1201室``, ``1201号`` and ``１２０１`` all give ``1201``."""
-    cleaned = _clean(number)
+    """``1201``, ``1201室``, ``1201号``, ``-1201`` and ``１２０１`` all give ``1201``."""
+    cleaned = _ROOM_PREFIX.sub("", _clean(number))
     return _ROOM_SUFFIX.sub("", cleaned) or cleaned
 
 

@@ -269,7 +269,7 @@ def unit_label(value: object, building_value: object = None) -> tuple[str, str]:
         # No building: the plan matches the room alone when one unit of the estate has it,
         # and reports the row (naming the candidates) otherwise.
         number = raw
-    number = _ROOM_SUFFIX.sub("", number.strip())
+    number = _ROOM_SUFFIX.sub("", number.strip()).lstrip("-－—–#＃ ")  # 3号楼-1201室 → 1201
     if not number or max(len(building), len(number)) > MAX_LABEL_PART:
         raise CellError(_("“%(value)s” is not a unit number (房号格式错误)") % {"value": raw})
     return building, number

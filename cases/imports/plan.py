@@ -192,11 +192,12 @@ def plan_units(
         by_room.setdefault(room_of(key), []).append((f"{building}-{number}", key))
     errors: list[RowError] = []
     missing: set[UnitKey] = set()
+    alias: dict[UnitKey, UnitKey] = {}  # a room without its building → its one unit's key
     for key, facts in units.items():
         if not facts.building:  # a room without its building: only one unit may have it
             found = sorted(by_room.get(room_of(key), []))
             if len(found) == 1:
-                existing[key] = existing[found[0][1]]
+                alias[key] = found[0][1]
                 continue
             candidates = [label for label, _key in found]
             missing.add(key)
@@ -241,9 +242,26 @@ def plan_units(
         )
     )
     plans: dict[UnitKey, UnitPlan] = {}
+    seen: dict[tuple, int] = {}
     for row in valid:
         key = row.unit_key
         if key in missing:
+            continue
+        key = alias.get(key, key)
+        first = seen.setdefault((key, row.item, row.period_start), row.row)
+        if first != row.row:  # 1201 (its building left out) beside 3栋1201: the same unit
+            errors.append(
+                RowError(
+                    row.row,
+                    header("unit"),
+                    row.label,
+                    _(
+                        "duplicate of row %(row)d: same unit, item and period (重复行，"
+                        "与第%(row)d行重复)"
+                    )
+                    % {"row": first},
+                )
+            )
             continue
         unit_id = existing.get(key)
         try:
@@ -257,7 +275,7 @@ def plan_units(
             continue
         plan = plans.get(key)
         if plan is None:
-            facts = units[key]
+            facts = units.get(key) or units[row.unit_key]
             plan = plans[key] = UnitPlan(
                 building=facts.building,
                 number=facts.number,

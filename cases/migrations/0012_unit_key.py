@@ -13,6 +13,7 @@ from django.db import migrations, models
 
 _BUILDING_SUFFIX = re.compile(r"(?:栋|幢|号楼|座|#)+$")
 _ROOM_SUFFIX = re.compile(r"(?:室|号|房)+$")
+_ROOM_PREFIX = re.compile(r"^[-#–—]+")
 _BLANKS = re.compile(r"\s+")
 
 
@@ -21,7 +22,7 @@ def _clean(value):
 
 
 def _key(building, number):
-    b, n = _clean(building), _clean(number)
+    b, n = _clean(building), _ROOM_PREFIX.sub("", _clean(number))
     return f"{_BUILDING_SUFFIX.sub('', b) or b}|{_ROOM_SUFFIX.sub('', n) or n}"
 
 

@@ -1,6 +1,7 @@
 """One unit, one key: the documented ways of writing a building and a room give one key per
 estate, and the database refuses a second record of the same unit."""
 
+import datetime as dt
 import importlib
 from decimal import Decimal
 
@@ -9,9 +10,11 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from cases.models import Unit
+from cases.imports import ledger_import
+from cases.models import Charge, Unit
+from cases.roles import Role
 from cases.unit_keys import unit_key
-from tests.factories import EstateFactory
+from tests.factories import EstateFactory, user_in_role
 
 backfill = importlib.import_module("cases.migrations.0012_unit_key").backfill
 
@@ -86,3 +89,109 @@ def test_the_backfill_fills_the_keys():
 
     unit.refresh_from_db()
     assert unit.key == "5|0801"
+
+
+# --- the ledger import matches on the key ------------------------------------------------------
+
+HEADERS = ["房号", "费用项目", "所属期间", "应收金额", "应缴日期", "面积"]
+TODAY = dt.date(2026, 6, 30)
+
+
+def _csv(*rows) -> bytes:
+    lines = [",".join(HEADERS), *(",".join(row) for row in rows)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.fixture
+def two_buildings(db):
+    estate = EstateFactory()
+    units = {
+        label: _unit(estate, *label.split("-"))
+        for label in ("3栋-1201", "5栋-1201", "3栋-1202", "别墅A区-3号")
+    }
+    return estate, units
+
+
+def _import(estate, content, **kwargs):
+    finance = user_in_role(Role.FINANCE, username="finance_keys")
+    return ledger_import(content, estate=estate, actor=finance, today=TODAY, **kwargs)
+
+
+def test_the_import_puts_every_variant_on_the_stored_unit_and_creates_none(two_buildings):
+    estate, _units = two_buildings
+    report = _import(
+        estate,
+        _csv(
+            ("3幢1201", "物业费", "2026-01", "100.00", "2026-01-15", "89.36"),
+            ("3号楼-1201室", "物业费", "2026-02", "100.00", "2026-02-15", "89.36"),
+            ("３栋１２０２", "物业费", "2026-01", "120.00", "2026-01-15", "96.18"),
+            ("5座1201号", "物业费", "2026-01", "130.00", "2026-01-15", ""),
+        ),
+    )
+
+    assert report.errors == [] and report.units_created == 0
+    assert Unit.objects.filter(estate=estate).count() == 4
+    charges = sorted(
+        (c.unit.label, f"{c.period_start:%Y-%m}", str(c.amount))
+        for c in Charge.objects.filter(unit__estate=estate)
+    )
+    assert charges == [
+        ("3栋-1201", "2026-01", "100.00"),
+        ("3栋-1201", "2026-02", "100.00"),
+        ("3栋-1202", "2026-01", "120.00"),
+        ("5栋-1201", "2026-01", "130.00"),
+    ]
+
+
+def test_a_room_without_its_building_matches_its_only_unit(two_buildings):
+    estate, units = two_buildings
+    report = _import(estate, _csv(("1202", "物业费", "2026-01", "120.00", "2026-01-15", "")))
+
+    assert report.errors == [] and report.units_created == 0
+    assert Charge.objects.get(unit__estate=estate).unit == units["3栋-1202"]
+
+
+def test_an_ambiguous_room_is_a_row_error_naming_the_candidates_and_nothing_is_written(
+    two_buildings,
+):
+    estate, _units = two_buildings
+    report = _import(
+        estate,
+        _csv(
+            ("3栋1202", "物业费", "2026-01", "120.00", "2026-01-15", ""),
+            ("1201", "物业费", "2026-01", "100.00", "2026-01-15", "89.36"),
+        ),
+    )
+
+    [error] = report.errors
+    assert (error.row, error.column, error.value) == (3, "房号", "1201")
+    assert "3栋-1201" in error.message and "5栋-1201" in error.message
+    assert "3栋-1202" not in error.message
+    assert Charge.objects.filter(unit__estate=estate).count() == 0
+    assert Unit.objects.filter(estate=estate).count() == 4
+
+
+def test_a_room_without_its_building_beside_the_same_unit_in_full_is_a_duplicate_row(
+    two_buildings,
+):
+    estate, _units = two_buildings
+    report = _import(
+        estate,
+        _csv(
+            ("3栋1202", "物业费", "2026-01", "120.00", "2026-01-15", ""),
+            ("1202", "物业费", "2026-01", "120.00", "2026-01-15", ""),
+        ),
+    )
+
+    [error] = report.errors
+    assert error.row == 3 and "row 2" in error.message
+    assert Charge.objects.filter(unit__estate=estate).count() == 0
+
+
+def test_a_room_no_unit_has_without_its_building_asks_for_the_building(two_buildings):
+    estate, _units = two_buildings
+    report = _import(estate, _csv(("0808", "物业费", "2026-01", "120.00", "2026-01-15", "90")))
+
+    [error] = report.errors
+    assert "has no building" in error.message
+    assert Unit.objects.filter(estate=estate).count() == 4
