@@ -195,3 +195,21 @@ def test_a_room_no_unit_has_without_its_building_asks_for_the_building(two_build
     [error] = report.errors
     assert "has no building" in error.message
     assert Unit.objects.filter(estate=estate).count() == 4
+
+
+def test_the_admin_refuses_a_second_record_of_a_unit_naming_the_first(
+    client, django_user_model, two_buildings
+):
+    estate, _units = two_buildings
+    admin_user = django_user_model.objects.create_superuser("root_keys", "r@example.com", "x")
+    client.force_login(admin_user)
+
+    response = client.post(
+        "/admin/cases/unit/add/",
+        {"estate": estate.pk, "building": "3号楼", "number": "1201室", "area": "89.36",
+         "segment": "occupied"},
+    )  # fmt: skip
+
+    assert response.status_code == 200  # the form again, with the error
+    assert "This is unit 3栋-1201 of the estate, written differently" in response.content.decode()
+    assert Unit.objects.filter(estate=estate).count() == 4
