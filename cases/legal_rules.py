@@ -9,8 +9,10 @@ result for the payment-order application, the civil complaint and the withdrawal
 - Art. 15: a case closed by mediation 调解 or withdrawn 撤诉 pays half.
 - Art. 16: a case heard under the simplified procedure 简易程序 pays half.
 
-Intermediate values are exact (``Decimal`` with 28 significant digits); only ``full`` and
-``payable`` are rounded, to the fen, half up, at the very end.
+Each figure is computed from the figure printed before it, so the printed figures always agree:
+the art. 13 fee is rounded to the fen (half up) first; a payment order's third is taken of that
+printed fee and rounded to the fen; a halved fee is half of the printed fee (or printed third),
+rounded to the fen, half up. A document that says "fee 182.93, half of it 91.47" is then right.
 """
 
 from __future__ import annotations
@@ -89,6 +91,9 @@ def _band_fee(claim: Decimal) -> tuple[Decimal, list[str]]:
 def court_fee(claim: Decimal | int, *, procedure: str = LAWSUIT, halved: bool = False) -> CourtFee:
     """The court fee 案件受理费 on ``claim`` under 《诉讼费用交纳办法》 arts. 13 to 16.
 
+    Every figure is taken of the previous *printed* figure (see the module docstring): the full
+    fee to the fen, then the third, then the half, each rounded to the fen half up.
+
     ``procedure`` is ``"lawsuit"`` (the default), ``"payment_order"`` (one third, art. 14),
     or one of ``"simplified"``, ``"mediated"``, ``"withdrawn"`` (a lawsuit whose fee is halved,
     arts. 15 and 16). ``halved=True`` halves the fee of any procedure (use it when the reason
@@ -108,24 +113,29 @@ def court_fee(claim: Decimal | int, *, procedure: str = LAWSUIT, halved: bool = 
         known = ", ".join(sorted(PROCEDURES))
         raise ValueError(f"unknown procedure {procedure!r}; expected one of {known}")
 
-    full, wording = _band_fee(claim)
+    unrounded, wording = _band_fee(claim)
+    full = _to_fen(unrounded)
     basis = ["《诉讼费用交纳办法》第十三条：" + "；".join(wording)]
     payable = full
     if procedure == PAYMENT_ORDER:
-        payable = payable / 3
+        payable = _to_fen(payable / 3)
         basis.append(_PAYMENT_ORDER_BASIS)
     is_halved = halved or procedure in _HALVING_BASIS
     if is_halved:
-        payable = payable / 2
+        payable = _to_fen(payable / 2)
         basis.append(_HALVING_BASIS.get(procedure, _HALVED_FLAG_BASIS))
     return CourtFee(
         claim=claim,
         procedure=procedure,
         halved=is_halved,
-        full=full.quantize(CENT, rounding=ROUND_HALF_UP),
-        payable=payable.quantize(CENT, rounding=ROUND_HALF_UP),
+        full=full,
+        payable=payable,
         basis="；".join(basis),
     )
+
+
+def _to_fen(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 # --- small claims (小额诉讼) ------------------------------------------------------------------

@@ -498,7 +498,19 @@ def _objection_params(case: Case, params: dict, as_of: dt.date) -> GuardResult:
     return allow()
 
 
+def _judgment_params(case: Case, params: dict, as_of: dt.date) -> GuardResult:
+    """The performance deadline (履行期限), when given, cannot precede the effective date."""
+    effective_on, deadline = params.get("effective_on"), params.get("performance_deadline")
+    if deadline is not None and effective_on is not None and deadline < effective_on:
+        return refuse(
+            _("The performance deadline (%(d)s) cannot be before the judgment took effect (%(e)s).")
+            % {"d": deadline.isoformat(), "e": effective_on.isoformat()}
+        )
+    return allow()
+
+
 PARAM_GUARDS: dict[str, Callable[[Case, dict, dt.date], GuardResult]] = {
+    "record_judgment": _judgment_params,
     "file_litigation": _file_litigation_params,
     "record_payment_order_service": _served_on_params,
     "record_objection": _objection_params,

@@ -1,6 +1,10 @@
 """Fixtures shared by the test suite."""
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 from django.db import connection
 
 from cases.roles import Role
@@ -41,6 +45,25 @@ def _let_sqlite_flush_pass_the_guard_triggers() -> None:
         return [*SQLITE_DROP, *statements, *SQLITE_CREATE]
 
     DatabaseOperations.sql_flush = sql_flush
+
+
+# The instant a test's "now" is frozen at when it computes with today's date (the day issue 12
+# was filed, a Friday; all the story fixtures' fee months are due by then). Tests never read
+# the wall clock: CI also runs the suite under faketime at a month end and a year ahead.
+FROZEN_NOW = dt.datetime(2026, 12, 4, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+FROZEN_TODAY = FROZEN_NOW.date()
+
+
+def frozen_clock_at(instant: dt.datetime = FROZEN_NOW):
+    """A ``time_machine`` traveller that stops the clock at ``instant`` (use with ``with``)."""
+    return time_machine.travel(instant, tick=False)
+
+
+@pytest.fixture
+def frozen_clock():
+    """Stop the clock at ``FROZEN_NOW`` (Asia/Shanghai) for the whole test."""
+    with frozen_clock_at() as traveller:
+        yield traveller
 
 
 @pytest.fixture

@@ -256,7 +256,8 @@ def _building(raw: str) -> str:
 
 def unit_label(value: object, building_value: object = None) -> tuple[str, str]:
     """(building, number) from ``3-1201`` / ``3栋1201`` / ``3#1201`` or from a separate
-    building cell (楼栋 3, 房号 1201; 房号 3-1201 beside 楼栋 3 is accepted too)."""
+    building cell (楼栋 3, 房号 1201; 房号 3-1201 beside 楼栋 3 is accepted too). A bare
+    ``1201`` gives building ``""``: the plan matches it only when it names one unit."""
     raw = text(value)
     building = _building(text(building_value))
     if not raw:
@@ -267,15 +268,11 @@ def unit_label(value: object, building_value: object = None) -> tuple[str, str]:
     elif found:
         building, number = _building(found.group(1)), found.group(2)
     else:
-        raise CellError(
-            _(
-                "“%(value)s” has no building: write building-number, e.g. 3-1201, or add a "
-                "楼栋/building column (房号缺少楼栋)"
-            )
-            % {"value": raw}
-        )
-    number = _ROOM_SUFFIX.sub("", number.strip())
-    if not building or not number or max(len(building), len(number)) > MAX_LABEL_PART:
+        # No building: the plan matches the room alone when one unit of the estate has it,
+        # and reports the row (naming the candidates) otherwise.
+        number = raw
+    number = _ROOM_SUFFIX.sub("", number.strip()).lstrip("-－—–#＃ ")  # 3号楼-1201室 → 1201
+    if not number or max(len(building), len(number)) > MAX_LABEL_PART:
         raise CellError(_("“%(value)s” is not a unit number (房号格式错误)") % {"value": raw})
     return building, number
 

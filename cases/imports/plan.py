@@ -24,6 +24,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from cases.models import Charge, Estate, Party, Payment, Unit, UnitParty
+from cases.unit_keys import room_of
 
 from .rows import LedgerRow, RowError, UnitFacts, UnitKey
 
@@ -186,18 +187,43 @@ def plan_units(
     ``units`` are the facts of every unit named by any row (valid or not), so a unit that
     cannot be created is reported on every row that names it. ``header(field)`` gives the
     column name for messages. Five queries whatever the size of the file."""
-    existing = {
-        (building, number): pk
-        for pk, building, number in Unit.objects.filter(estate=estate).values_list(
-            "pk", "building", "number"
-        )
-    }
+    existing: dict[UnitKey, int] = {}
+    by_room: dict[str, list[tuple[str, str]]] = {}  # room key → (label, key) of its units
+    for pk, key, building, number in Unit.objects.filter(estate=estate).values_list(
+        "pk", "key", "building", "number"
+    ):
+        existing[key] = pk
+        by_room.setdefault(room_of(key), []).append((f"{building}-{number}", key))
     errors: list[RowError] = []
     missing: set[UnitKey] = set()
+    alias: dict[UnitKey, UnitKey] = {}  # a room without its building → its one unit's key
     for key, facts in units.items():
-        if key not in existing and not facts.creatable:
+        if not facts.building:  # a room without its building: only one unit may have it
+            found = sorted(by_room.get(room_of(key), []))
+            if len(found) == 1:
+                alias[key] = found[0][1]
+                continue
+            candidates = [label for label, _key in found]
             missing.add(key)
-            label = f"{key[0]}-{key[1]}"
+            message = (
+                _(
+                    "unit “%(unit)s” is ambiguous: %(candidates)s have that room number; write "
+                    "the building (房号不唯一，请写明楼栋)"
+                )
+                % {"unit": facts.number, "candidates": "、".join(candidates)}
+                if candidates
+                else _(
+                    "“%(value)s” has no building: write building-number, e.g. 3-1201, or add a "
+                    "楼栋/building column (房号缺少楼栋)"
+                )
+                % {"value": facts.number}
+            )
+            errors.extend(
+                RowError(row, header("unit"), facts.number, message) for row in facts.rows
+            )
+        elif key not in existing and not facts.creatable:
+            missing.add(key)
+            label = facts.label
             errors.extend(
                 RowError(
                     row,
@@ -220,9 +246,26 @@ def plan_units(
         )
     )
     plans: dict[UnitKey, UnitPlan] = {}
+    seen: dict[tuple, int] = {}
     for row in valid:
         key = row.unit_key
         if key in missing:
+            continue
+        key = alias.get(key, key)
+        first = seen.setdefault((key, row.item, row.period_start), row.row)
+        if first != row.row:  # 1201 (its building left out) beside 3栋1201: the same unit
+            errors.append(
+                RowError(
+                    row.row,
+                    header("unit"),
+                    row.label,
+                    _(
+                        "duplicate of row %(row)d: same unit, item and period (重复行，"
+                        "与第%(row)d行重复)"
+                    )
+                    % {"row": first},
+                )
+            )
             continue
         unit_id = existing.get(key)
         try:
@@ -236,10 +279,10 @@ def plan_units(
             continue
         plan = plans.get(key)
         if plan is None:
-            facts = units[key]
+            facts = units.get(key) or units[row.unit_key]
             plan = plans[key] = UnitPlan(
-                building=key[0],
-                number=key[1],
+                building=facts.building,
+                number=facts.number,
                 unit_id=unit_id,
                 area=facts.area if facts.area is not None else Decimal(0),
                 segment=facts.segment or Unit.Segment.OCCUPIED,

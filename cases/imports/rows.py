@@ -15,13 +15,15 @@ from operator import itemgetter
 
 from django.utils.translation import gettext as _
 
+from cases.unit_keys import unit_key as normalized_unit_key
+
 from . import parsing
 from .columns import COLUMNS, RECORD_FIELDS, TOTAL_WORDS
 from .parsing import CellError
 from .reading import Table
 
-UnitKey = tuple[str, str]  # (building, number)
-RowKey = tuple[str, str, str, dt.date]  # (building, number, item, period start)
+UnitKey = str  # Unit.key: building and number normalized (cases.unit_keys)
+RowKey = tuple[str, str, dt.date]  # (unit key, item, period start)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +64,7 @@ class LedgerRow:
 
     @property
     def unit_key(self) -> UnitKey:
-        return (self.building, self.number)
+        return normalized_unit_key(self.building, self.number)
 
     @property
     def label(self) -> str:
@@ -78,9 +80,15 @@ class LedgerRow:
 class UnitFacts:
     """What the rows of a unit say about it, for creating it when it does not exist."""
 
+    building: str = ""  # as the first row naming the unit writes it
+    number: str = ""
     area: Decimal | None = None
     segment: str | None = None
     rows: list[int] = field(default_factory=list)  # every row naming the unit
+
+    @property
+    def label(self) -> str:
+        return f"{self.building}-{self.number}"
 
     @property
     def creatable(self) -> bool:
@@ -242,10 +250,12 @@ def check_rows(
                 _INVALID if value.__class__ is _Failure else value for value in row
             )
 
+        label = unit_key
         if unit_key is not _INVALID:
+            unit_key = normalized_unit_key(*label)
             facts = units.get(unit_key)
             if facts is None:
-                facts = units[unit_key] = UnitFacts()
+                facts = units[unit_key] = UnitFacts(building=label[0], number=label[1])
             facts.rows.append(number)
             if facts.area is None and area is not None and area is not _INVALID:
                 facts.area = area
@@ -282,7 +292,7 @@ def check_rows(
                 )
             )
         if unit_key is not _INVALID and item is not _INVALID and period is not _INVALID:
-            first = first_row_of.setdefault((*unit_key, item, period[0]), number)
+            first = first_row_of.setdefault((unit_key, item, period[0]), number)
             if first != number:
                 found.append(
                     RowError(
@@ -303,8 +313,8 @@ def check_rows(
         valid.append(
             LedgerRow(
                 row=number,
-                building=unit_key[0],
-                number=unit_key[1],
+                building=label[0],
+                number=label[1],
                 owner=owners[position],
                 phone=phones[position],
                 item=item,

@@ -314,6 +314,15 @@ class Case(ConcurrentTransitionMixin, models.Model):
         _("judgment kind"), max_length=30, choices=JudgmentKind.choices, blank=True
     )
     judgment_on = models.DateField(_("judgment effective on"), null=True, blank=True)
+    performance_deadline = models.DateField(
+        _("performance deadline stated in the judgment or mediation (履行期限)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The last day of the performance period: the two years to apply for enforcement "
+            "run from it (民事诉讼法第二百五十条)."
+        ),
+    )
 
     # Payment-order facts (督促程序, DESIGN.md section 6).
     company_owes_debtor = models.BooleanField(
@@ -440,9 +449,10 @@ class Case(ConcurrentTransitionMixin, models.Model):
         self.judgment_on = self.objection_deadline + dt.timedelta(days=1)
 
     @_spec_transition("record_judgment")
-    def record_judgment(self, *, kind: str, effective_on, **_kw):
+    def record_judgment(self, *, kind: str, effective_on, performance_deadline=None, **_kw):
         self.judgment_kind = kind
         self.judgment_on = effective_on
+        self.performance_deadline = performance_deadline
 
     @_spec_transition("apply_enforcement")
     def apply_enforcement(self, **_kw):

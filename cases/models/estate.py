@@ -14,6 +14,7 @@ from cases.identity import (
     resident_id_problem,
     resident_id_sex,
 )
+from cases.unit_keys import KEY_MAX_LENGTH, unit_key
 
 MAX_LATE_FEE_DAILY_RATE = Decimal("0.01")
 
@@ -156,6 +157,15 @@ class Estate(models.Model):
         return self.lawyer_letter_threshold
 
 
+class UnitManager(models.Manager):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Fill every unit's ``key`` (bulk_create does not call save())."""
+        objs = list(objs)
+        for unit in objs:
+            unit.key = unit_key(unit.building, unit.number)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Unit(models.Model):
     """A unit (房屋/单元) of an estate."""
 
@@ -207,6 +217,11 @@ class Unit(models.Model):
     ownership_scan_name = models.CharField(
         _("ownership scan file name"), max_length=255, blank=True, default="", db_default=""
     )
+    # building and number normalized (cases.unit_keys.unit_key): 3栋/3幢/3号楼 + 1201/1201室
+    # are one unit. Filled by save() and by Unit.objects.bulk_create().
+    key = models.CharField(_("unit key"), max_length=KEY_MAX_LENGTH, editable=False)
+
+    objects = UnitManager()
 
     class Meta:
         verbose_name = _("unit")
@@ -216,6 +231,7 @@ class Unit(models.Model):
             models.UniqueConstraint(
                 fields=["estate", "building", "number"], name="unit_unique_per_estate"
             ),
+            models.UniqueConstraint(fields=["estate", "key"], name="unit_key_unique_per_estate"),
             models.CheckConstraint(
                 condition=models.Q(area__gte=0),
                 name="unit_area_not_negative",
@@ -225,6 +241,13 @@ class Unit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.estate.name} {self.label}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.key = unit_key(self.building, self.number)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"building", "number"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "key"}
+        super().save(*args, **kwargs)
 
     @property
     def label(self) -> str:
@@ -238,6 +261,25 @@ class Unit(models.Model):
         if self.purchase_contract_no:
             return f"购房合同编号：{self.purchase_contract_no}"
         return ""
+    def clean(self) -> None:
+        """Refuse a unit that is another unit of the estate written differently (3幢-1201
+        beside 3栋-1201), naming the unit that exists."""
+        super().clean()
+        self.key = unit_key(self.building, self.number)
+        if self.estate_id is None:
+            return
+        same = Unit.objects.filter(estate_id=self.estate_id, key=self.key).exclude(pk=self.pk)
+        other = same.first()
+        if other is not None:
+            raise ValidationError(
+                {
+                    "number": _(
+                        "This is unit %(unit)s of the estate, written differently "
+                        "(与已有房屋%(unit)s重复)."
+                    )
+                    % {"unit": other.label}
+                }
+            )
 
 
 class Party(models.Model):

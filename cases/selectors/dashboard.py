@@ -27,9 +27,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.db import DaysBetween, Fen
+from cases.enforcement import EnforcementClock
 from cases.models import Allocation, Case, Charge, Estate, Payment, Stage, Unit
 from cases.models.case import ESCALATION_STAGES, OPEN_STAGES, PAUSED_STAGES
 from cases.permissions import user_sees_all_cases
+from cases.selectors.enforcement import enforcement_at_risk
 from cases.selectors.ledger import FEN, charge_balances, money
 
 PERCENT = Decimal("0.1")
@@ -446,3 +448,14 @@ def collection_rate_by_estate(*, as_of: dt.date | None = None) -> list[EstateRat
             )
         )
     return rows
+
+
+def enforcement_deadlines(
+    *, within_days: int = 90, as_of: dt.date | None = None, user=None
+) -> list[tuple[Case, EnforcementClock]]:
+    """The cases ``user`` may see whose last day to apply for enforcement (Civil Procedure Law
+    art. 250) is within ``within_days`` days or has passed, earliest first, with their clocks
+    (``cases.selectors.enforcement.enforcement_at_risk``)."""
+    visible = _visible_cases(user)
+    cases = Case.objects.all() if visible is None else Case.objects.filter(visible)
+    return enforcement_at_risk(within_days=within_days, as_of=as_of or _today(), cases=cases)

@@ -188,7 +188,7 @@ def test_aging_amounts_are_decimal_to_the_cent(aged):
         assert type(bucket.units) is int
 
 
-def test_aging_defaults_to_today(evidence_store):
+def test_aging_defaults_to_today(evidence_store, frozen_clock):
     today = timezone.localdate()
     unit = UnitFactory()
     charge_for(unit, "10.00", due_date=today - dt.timedelta(days=31))

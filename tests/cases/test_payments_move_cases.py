@@ -169,7 +169,7 @@ def test_new_arrears_on_a_unit_whose_case_is_closed_open_a_new_case(kit):
     assert json.loads(kit.entries(new)[0].body)["data"]["principal"] == "650"
 
 
-def test_a_payment_dated_tomorrow_that_clears_the_debt_settles_the_case(kit):
+def test_a_payment_dated_tomorrow_that_clears_the_debt_settles_the_case(kit, frozen_clock):
     """A bank transfer booked for tomorrow (a post-dated import) pays everything owed:
     ``case_payment_react`` judges the case as of the payment date, so it settles."""
     tomorrow = timezone.localdate() + DAY

@@ -158,7 +158,7 @@ def test_a_case_that_may_take_its_next_step_comes_before_one_that_may_not(kit):
 
 
 @pytest.fixture
-def today():
+def today(frozen_clock):
     return timezone.localdate()
 
 

@@ -17,11 +17,20 @@ from pathlib import Path
 
 import pytest
 
-# The desk and staff fixtures of the workspace tests: the same users (collector_li,
-# legal_zhao, manager_chen, password "pw") and the same estate, built through the services.
-from tests.workflows.conftest import desk, staff
+# The desk and staff of the workspace tests: the same users (collector_li, legal_zhao,
+# manager_chen, password "pw") and the same estate, built through the services.
+from tests.workflows.conftest import Desk, ensure_builtin_templates, staff
 
 __all__ = ["desk", "staff"]
+
+
+@pytest.fixture
+def desk(staff) -> Desk:
+    """The workspace tests' desk without their frozen clock: Chromium is another process and
+    judges cookie expiry by the real clock, so the live server runs on it too (every date of
+    the desk is relative to that one today; CI leaves the journeys out of the faketime runs)."""
+    ensure_builtin_templates()
+    return Desk(staff)
 
 
 CHROMIUM = Path("/usr/bin/chromium")

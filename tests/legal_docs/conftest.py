@@ -363,7 +363,7 @@ class CaseStory:
 
 
 @pytest.fixture
-def story(db, django_capture_on_commit_callbacks) -> CaseStory:
+def story(db, django_capture_on_commit_callbacks, frozen_clock) -> CaseStory:
     """The estate, unit, owner, charges and staff; no case opened yet."""
     return CaseStory(django_capture_on_commit_callbacks)
 

@@ -101,13 +101,74 @@ def test_withdrawn_basis_says_so():
     assert "撤诉减半" in court_fee(D("50000"), procedure="withdrawn").basis
 
 
-def test_rounding_happens_once_at_the_end():
-    # 10,000.20 → 50 + 0.20 × 2.5% = 50.005: full rounds half up to 50.01, but the halved fee
-    # is 25.0025 → 25.00 (rounding the full fee first would wrongly give 25.01).
+def test_halving_halves_the_printed_fee_not_the_unrounded_one():
+    # 10,000.20 → 50 + 0.20 × 2.5% = 50.005, printed 50.01; half of the printed 50.01 is
+    # 25.005, printed 25.01 (halving the unrounded 50.005 would print 25.00, and a reader
+    # checking "half of 50.01" would find the document wrong).
     result = court_fee(D("10000.20"), procedure="withdrawn")
 
     assert result.full == D("50.01")
-    assert result.payable == D("25.00")
+    assert result.payable == D("25.01")
+
+
+@pytest.mark.parametrize(
+    ("claim", "full", "half"),
+    [
+        # 50 + 7,317.20 × 2.5% = 232.93, odd fen: half is 116.465 → 116.47
+        ("17317.20", "232.93", "116.47"),
+        # 50 + 5,317.00 × 2.5% = 182.925 → 182.93 printed; half of 182.93 = 91.465 → 91.47
+        # (half of the unrounded 182.925 would be 91.4625 → 91.46: the case of issue 12)
+        ("15317.00", "182.93", "91.47"),
+        # 50 + 0.01 × 2.5% = 50.00025 → 50.00; half 25.00
+        ("10000.01", "50.00", "25.00"),
+        # 50 + 0.60 × 2.5% = 50.015 → 50.02; half 25.01
+        ("10000.60", "50.02", "25.01"),
+    ],
+)
+@pytest.mark.parametrize("procedure", ["withdrawn", "mediated", "simplified"])
+def test_halved_fee_is_half_the_printed_fee_at_odd_fen(procedure, claim, full, half):
+    result = court_fee(D(claim), procedure=procedure)
+
+    assert result.full == D(full)
+    assert result.payable == D(half)
+
+
+@pytest.mark.parametrize(
+    ("claim", "full", "third", "half_of_third"),
+    [
+        # 50 + 5,317.00 × 2.5% = 182.925 → 182.93; 182.93 / 3 = 60.976… → 60.98;
+        # 60.98 / 2 = 30.49
+        ("15317.00", "182.93", "60.98", "30.49"),
+        # 50 + 2,000 × 2.5% = 100.00; / 3 = 33.333… → 33.33; / 2 = 16.665 → 16.67
+        ("12000", "100.00", "33.33", "16.67"),
+        # 50 + 3,400 × 2.5% = 135.00; / 3 = 45.00; / 2 = 22.50
+        ("13400", "135.00", "45.00", "22.50"),
+        # 50 + 2,040 × 2.5% = 101.00; / 3 = 33.666… → 33.67 printed; / 2 = 16.835 → 16.84
+        # (a sixth of 101.00 unrounded, 16.833…, would print 16.83: not half of 33.67)
+        ("12040", "101.00", "33.67", "16.84"),
+    ],
+)
+def test_payment_order_third_and_its_half_are_taken_of_printed_figures(
+    claim, full, third, half_of_third
+):
+    po = court_fee(D(claim), procedure="payment_order")
+    halved = court_fee(D(claim), procedure="payment_order", halved=True)
+
+    assert po.full == D(full)
+    assert po.payable == D(third)
+    assert halved.payable == D(half_of_third)
+
+
+@given(claim=st.decimals(min_value=0, max_value=60_000_000, places=2, allow_nan=False))
+def test_the_printed_half_is_always_half_the_printed_fee_rounded_half_up(claim):
+    full = court_fee(claim).full
+    third = court_fee(claim, procedure="payment_order").payable
+    assert court_fee(claim, procedure="withdrawn").payable == (full / 2).quantize(
+        D("0.01"), rounding="ROUND_HALF_UP"
+    )
+    assert court_fee(claim, procedure="payment_order", halved=True).payable == (third / 2).quantize(
+        D("0.01"), rounding="ROUND_HALF_UP"
+    )
 
 
 def test_basis_names_the_article_and_every_band_reached():

@@ -280,6 +280,10 @@ def test_lawsuit_withdrawal_names_the_lawsuit_and_halves_the_fee(litigation_stor
         in (text)
     )
     assert fee.payable == money(fee.full / 2)
+    # On the frozen day (2026-12-04) the claim is 15,317.12: 50 + 5,317.12 × 2.5% = 182.928,
+    # printed 182.93; half of the printed 182.93 is 91.465, printed 91.47 (not 91.46).
+    assert litigation_story.today == dt.date(2026, 12, 4)
+    assert "本案案件受理费人民币182.93元，撤诉后应交纳人民币91.47元" in text
 
 
 def test_lawyer_letter_withdrawal_is_from_the_law_firm(litigation_story, make):

@@ -204,6 +204,6 @@ def ensure_builtin_templates() -> None:
 
 
 @pytest.fixture
-def desk(staff) -> Desk:
+def desk(staff, frozen_clock) -> Desk:
     ensure_builtin_templates()
     return Desk(staff)

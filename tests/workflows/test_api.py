@@ -24,7 +24,6 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver
-from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -44,6 +43,7 @@ from cases.services.ledger import payment_record
 from cases.storage import blob_path
 from legal_docs.kinds import DocumentKind
 from legal_docs.models import LegalDocument
+from tests.conftest import FROZEN_TODAY
 from tests.factories import (
     EstateFactory,
     PartyFactory,
@@ -56,9 +56,14 @@ from workflows.models import IdempotencyKey
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
+TODAY = FROZEN_TODAY
 DAY = dt.timedelta(days=1)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@pytest.fixture(autouse=True)
+def _frozen(frozen_clock):
+    """Every test here works on ``TODAY``: the clock stands still at ``FROZEN_NOW``."""
 
 
 @pytest.fixture(autouse=True)

@@ -234,7 +234,7 @@ def _png() -> bytes:
 
 
 def test_broken_chain_raises_an_alert_logged_stored_and_emailed(
-    desk, staff, caplog, django_capture_on_commit_callbacks
+    desk, staff, caplog, django_capture_on_commit_callbacks, frozen_clock
 ):
     from cases.storage import blob_path
     from workflows.approvals.models import SystemAlert
@@ -276,6 +276,7 @@ def test_broken_chain_raises_an_alert_logged_stored_and_emailed(
 
     # Still broken the next night: the same open alert, seen again.
     first_seen = alert.last_seen_at
+    frozen_clock.shift(dt.timedelta(days=1))
     verify_evidence.apply()
     alert.refresh_from_db()
     assert SystemAlert.objects.count() == 1 and alert.last_seen_at > first_seen

@@ -4,7 +4,8 @@ history, one login per role, and a second run changes nothing."""
 from __future__ import annotations
 
 from decimal import Decimal
-from io import StringIO
+from io import BytesIO, StringIO
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -29,6 +30,7 @@ from cases.models import (
 from cases.selectors.ledger import arrears_as_of
 from fixtures.demo_estate import ESTATE_CODE, Household, demo_household_types, demo_months
 from legal_docs.models import LegalDocument, NoticeRun
+from tests.conftest import frozen_clock_at
 from workflows.management.commands.demo import DEMO_PASSWORD, DEMO_USERS
 
 # Every test uses the database, so pytest-django keeps them together (its reordering would
@@ -63,8 +65,15 @@ class _Rollback(Exception):
     pass
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _frozen_for_the_module():
+    """The demo is generated, and every test here reads it, on one frozen day."""
+    with frozen_clock_at():
+        yield
+
+
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
+def demo(_frozen_for_the_module, django_db_setup, django_db_blocker):
     """Run ``demo --no-serve`` twice, once for the whole module (it takes about a minute),
     inside a transaction rolled back afterwards so other modules start empty."""
     with django_db_blocker.unblock():
@@ -324,3 +333,82 @@ def test_the_demo_parties_have_valid_identities_and_units_their_ownership(demo_e
     recorded = units.exclude(title_certificate_no="", purchase_contract_no="")
     assert recorded.count() >= units.count() - 4  # the developer's unsold units have none
     assert units.exclude(purchase_contract_no="").exists()
+# --- the README's import example, through the upload page ---------------------------------
+
+
+def _readme_import_example() -> bytes:
+    """The CSV block after ``<!-- import-example -->`` in README.md, as a user would save it."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- import-example -->", 1)[1]
+    csv_text = block.split("```csv\n", 1)[1].split("```", 1)[0]
+    return csv_text.encode("utf-8")
+
+
+def _upload(client, estate, content: bytes):
+    file = BytesIO(content)
+    file.name = "欠费清单.csv"
+    return client.post("/imports/ledger/", {"estate": estate.pk, "file": file})
+
+
+def test_the_readme_import_example_lands_on_the_demo_units_and_creates_none(client, demo_estate):
+    """3栋1201 / 3-1201 / 3#1202 / 1301室 beside 3号楼 / ５０２ beside ３幢 / 3号 beside 别墅A区 are
+    all units the demo has (stored as 3栋-1201, 别墅A区-3号): the import creates no unit, puts
+    each charge and payment on its unit, and a second import of the same file changes nothing."""
+    client.force_login(User.objects.get(username="finance"))
+    units_before = Unit.objects.filter(estate=demo_estate).count()
+    unit = {u.label: u for u in Unit.objects.filter(estate=demo_estate)}
+    charges_before = set(Charge.objects.values_list("pk", flat=True))
+    payments_before = set(Payment.objects.values_list("pk", flat=True))
+
+    response = _upload(client, demo_estate, _readme_import_example())
+
+    assert response.status_code == 200
+    report = response.context["report"]
+    assert report.errors == [] and report.units_created == 0, report.errors
+    assert Unit.objects.filter(estate=demo_estate).count() == units_before
+    old = Charge.objects.exclude(pk__in=charges_before)
+    assert sorted(
+        (c.unit.label, c.item, f"{c.period_start:%Y-%m}", str(c.amount)) for c in old
+    ) == [
+        ("3栋-1201", ChargeItem.MANAGEMENT_FEE, "2024-06", "223.40"),
+        ("3栋-1201", ChargeItem.MANAGEMENT_FEE, "2024-07", "223.40"),
+        ("3栋-1202", ChargeItem.MANAGEMENT_FEE, "2024-06", "240.45"),
+        ("3栋-1301", ChargeItem.MANAGEMENT_FEE, "2024-06", "223.40"),
+        ("3栋-502", ChargeItem.WATER, "2024-06", "35.20"),
+        ("别墅A区-3号", ChargeItem.MANAGEMENT_FEE, "2024-06", "656.40"),
+    ]
+    imported = Payment.objects.exclude(pk__in=payments_before)
+    assert sorted((p.unit_id, str(p.amount), p.paid_on.isoformat()) for p in imported) == sorted(
+        [
+            (unit["3栋-1201"].pk, "223.40", "2024-06-20"),
+            (unit["3栋-1201"].pk, "100.00", "2024-07-18"),
+            (unit["3栋-502"].pk, "35.20", "2024-06-28"),
+        ]
+    )
+
+    counts = {"charges": Charge.objects.count(), "payments": Payment.objects.count()}
+    again = _upload(client, demo_estate, _readme_import_example())
+
+    assert again.context["report"].errors == []
+    assert Unit.objects.filter(estate=demo_estate).count() == units_before
+    assert {"charges": Charge.objects.count(), "payments": Payment.objects.count()} == counts
+
+
+def test_a_room_without_its_building_names_the_candidate_units(client, demo_estate):
+    """Every residential building has a 1801 and a 1802: a row with just 1802 is refused, naming
+    them, and nothing is written; 1号 without its villa zone is just as ambiguous."""
+    client.force_login(User.objects.get(username="finance"))
+    counts = (Unit.objects.count(), Charge.objects.count())
+    content = (
+        "房号,费用项目,所属期间,应收金额,应缴日期,面积\n"
+        "1802,物业管理费,2024-06,200.00,2024-06-15,90\n"
+    ).encode()
+
+    report = _upload(client, demo_estate, content).context["report"]
+
+    [error] = report.errors
+    assert (error.row, error.value) == (2, "1802")
+    assert "ambiguous" in error.message or "不唯一" in error.message
+    for building in range(1, 7):
+        assert f"{building}栋-1802" in error.message
+    assert (Unit.objects.count(), Charge.objects.count()) == counts

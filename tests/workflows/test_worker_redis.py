@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from cases.models import Channel, ContactAttempt, Stage
 from tests.factories import UnitFactory, charge_for
-from tests.workflows.conftest import outbox_lines
+from tests.workflows.conftest import Desk, ensure_builtin_templates, outbox_lines
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 BASE_DIR = Path(settings.BASE_DIR)
@@ -161,6 +161,14 @@ class Worker:
     def tail(self, lines: int = 60) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
         return "\n".join(text.splitlines()[-lines:])
+
+
+@pytest.fixture
+def desk(staff) -> Desk:
+    """The shared desk without the frozen clock: the worker is another process and runs on the
+    real clock, so the test process must too (its dates are all relative to that one today)."""
+    ensure_builtin_templates()
+    return Desk(staff)
 
 
 @pytest.fixture

@@ -472,6 +472,11 @@ class TransitionRequestSerializer(serializers.Serializer):
     court_case_number = serializers.CharField(required=False, allow_blank=True, max_length=80)
     served_on = serializers.DateField(required=False)
     effective_on = serializers.DateField(required=False)
+    performance_deadline = serializers.DateField(
+        required=False,
+        help_text="record_judgment: the last day of the performance period the judgment or "
+        "mediation states (the 2-year enforcement period runs from it).",
+    )
     on = serializers.DateField(
         required=False,
         help_text="close: the closing date; record_objection: the day the debtor objected.",
@@ -522,6 +527,7 @@ class RecordSummonsParams(serializers.Serializer):
 class RecordJudgmentParams(serializers.Serializer):
     kind = serializers.ChoiceField(choices=JudgmentKind.choices)
     effective_on = serializers.DateField()
+    performance_deadline = serializers.DateField(required=False)
 
 
 class CloseParams(serializers.Serializer):

@@ -218,9 +218,10 @@ class CaseTransitionView(APIView):
             "filed_on, court_case_number; `record_summons` served_on, court_case_number; "
             "`record_payment_order_service` served_on; `record_objection` on; "
             "`record_judgment` kind (judgment | mediation | payment_order_effective), "
-            "effective_on; `close` on. Any step: note, expected_stage (the stage the client "
-            "saw; 409 if the case has moved since). 409 with the guard's reason when the "
-            "estate's policy refuses the step; 403 when the user's role may not take it."
+            "effective_on, performance_deadline; `close` on. Any step: note, expected_stage "
+            "(the stage the client saw; 409 if the case has moved since). 409 with the guard's "
+            "reason when the estate's policy refuses the step; 403 when the user's role may not "
+            "take it."
         ),
         parameters=[
             *CASE_PATH,

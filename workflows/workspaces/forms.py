@@ -244,6 +244,16 @@ class AdvanceForm(forms.Form):
             self.fields["effective_on"] = forms.DateField(
                 label=_("Effective on"), widget=DATE, initial=today
             )
+            self.fields["performance_deadline"] = forms.DateField(
+                label=_("Performance deadline (履行期限)"),
+                widget=DATE,
+                required=False,
+                help_text=_(
+                    "The last day the judgment or mediation gives the owner to pay. The two "
+                    "years to apply for enforcement run from it (from the effective date when "
+                    "it states none)."
+                ),
+            )
 
     def params(self) -> dict:
         return {

@@ -12,6 +12,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from cases.enforcement import EnforcementClock
 from cases.models import (
     Case,
     ContactAttempt,
@@ -31,6 +32,7 @@ from cases.selectors.case import (
     party_contacts_for,
     transitions_open_to,
 )
+from cases.selectors.enforcement import enforcement_clock_for
 from cases.selectors.ledger import (
     FEN,
     UnitArrears,
@@ -170,6 +172,7 @@ class CasePage:
     earliest_clock: ChargeClock | None
     fees: CourtFeeSummary
     payment_order: list[Condition]
+    enforcement: EnforcementClock | None = None  # the period to apply for enforcement
 
 
 def case_page_for(user, case: Case, *, timeline_page=1, as_of: dt.date | None = None) -> CasePage:
@@ -208,6 +211,7 @@ def case_page_for(user, case: Case, *, timeline_page=1, as_of: dt.date | None = 
         earliest_clock=min(clocks.values(), key=lambda c: c.expires_on, default=None),
         fees=court_fee_summary(case, as_of=as_of),
         payment_order=payment_order_eligibility(case, as_of=as_of),
+        enforcement=enforcement_clock_for(case, as_of=as_of),
     )
 
 

@@ -7,6 +7,7 @@ from django.views import generic
 
 from cases.models import Stage, Unit
 from cases.selectors import dashboard
+from cases.selectors.enforcement import enforcement_at_risk
 from cases.selectors.limitation import at_risk_report, cases_at_risk, limitation_summary
 from workflows.workspaces import charts
 from workflows.workspaces.selectors import (
@@ -79,4 +80,10 @@ class LimitationView(WorkspaceMixin, generic.TemplateView):
         rows = at_risk_report(within_days=90, units=flagged)
         page = paginate(rows, self.request.GET.get("page"), 100)
         summary, checked_on = limitation_summary()
-        return super().get_context_data(page=page, summary=summary, checked_on=checked_on, **kwargs)
+        return super().get_context_data(
+            page=page,
+            summary=summary,
+            checked_on=checked_on,
+            enforcement=enforcement_at_risk(within_days=90),
+            **kwargs,
+        )

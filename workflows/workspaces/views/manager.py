@@ -86,6 +86,7 @@ class DashboardView(WorkspaceMixin, generic.TemplateView):
         return super().get_context_data(
             summary=summary,
             checked_on=checked_on,
+            enforcement=dashboard.enforcement_deadlines(user=user),
             is_legal=access.is_legal(user),
             aging=charts.bars(dashboard.arrears_aging(user=user), "label", "principal"),
             pipeline=charts.bars(dashboard.pipeline_by_stage(user=user), "label", "principal"),
