@@ -12,6 +12,7 @@ from .contact import Letter as Letter
 from .contact import Outcome as Outcome
 from .contact import PromiseStatus as PromiseStatus
 from .contact import ProofGrade as ProofGrade
+from .contact import TrackingStatus as TrackingStatus
 from .estate import AllocationRule as AllocationRule
 from .estate import Estate as Estate
 from .estate import Party as Party
