@@ -129,3 +129,30 @@ def paper_record(text: str = "系统上线前的纸质催缴函") -> dict:
     """The keyword arguments of ``delivery_record`` for a letter served on paper before the
     system held it: the flag and the scan of the letter (its date may precede the case)."""
     return {"paper_record": True, "scan": pdf_file(text), "scan_name": "纸质函件扫描件.pdf"}
+
+
+def deliver_with_proof(
+    case,
+    *,
+    actor,
+    letter: str,
+    delivered_on: dt.date,
+    status: str = "signed",
+    method: str = "registered_mail",
+    **extra,
+):
+    """Record ``letter`` as delivered on ``delivered_on`` with proof of arrival (the courier's
+    delivery record), as a paper record with its scan: the tests put cases at a stage
+    directly, with no generated letter and often before the case was opened. The one helper
+    the tests use to satisfy the art. 944 guard and the limitation clock."""
+    from cases.services.case import delivery_record
+
+    return delivery_record(
+        case,
+        actor=actor,
+        letter=letter,
+        status=status,
+        delivered_on=delivered_on,
+        method=method,
+        **(paper_record() | delivery_proof() | extra),
+    )

@@ -45,7 +45,6 @@ from cases.services.case import (
     case_open,
     case_transition,
     contact_log,
-    delivery_record,
     system_user,
 )
 from cases.services.ledger import charge_issue, payment_record
@@ -55,8 +54,7 @@ from tests.factories import (
     PartyFactory,
     UnitFactory,
     UnitPartyFactory,
-    delivery_proof,
-    paper_record,
+    deliver_with_proof,
     user_in_role,
 )
 
@@ -242,15 +240,12 @@ class Kit:
         15-day deadline then ends ``days_ago - 15`` days before ``AS_OF``), with proof of
         arrival. The builder's cases open on ``AS_OF`` with no generated letters, so the
         delivery is a paper record with its scan."""
-        return delivery_record(
+        return deliver_with_proof(
             self.fresh(case),
             actor=actor or self.people.legal_officer,
             letter=letter,
             status=status,
             delivered_on=self.as_of - dt.timedelta(days=days_ago),
-            method=Channel.REGISTERED_MAIL,
-            **paper_record(),
-            **delivery_proof(),
         )
 
     # --- reading -----------------------------------------------------------------------
