@@ -144,6 +144,19 @@ def demand_proven_served(
     )
 
 
+def delivery_proven_served(
+    *, method: str, status: str, has_proof_file: bool, tracking_status: str = ""
+) -> bool:
+    """``demand_proven_served`` for a letter's delivery, whose proof file is a delivery
+    record (the courier's, or a witness's record of a refusal)."""
+    return demand_proven_served(
+        channel=method,
+        outcome=status,
+        file_kinds=DELIVERY_FILE_KINDS if has_proof_file else (),
+        tracking_status=tracking_status,
+    )
+
+
 def contact_counts_as_promise(*, outcome: str, proof_grade: int, has_attachment: bool) -> bool:
     """A promise to pay recorded with proof: an attachment, or a call recording or better."""
     return outcome == "promised" and (has_attachment or int(proof_grade) >= PROMISE_MIN_GRADE)

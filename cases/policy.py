@@ -17,7 +17,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.limitation import DELIVERY_FILE_KINDS, demand_proven_served
+from cases.limitation import delivery_proven_served
 from cases.models import Case, Estate, Unit
 from cases.models.case import (
     LEGAL_STAGES,
@@ -98,10 +98,10 @@ def proven_deadlines(deliveries: QuerySet[Delivery]) -> dict[int, dict[str, dt.d
     )
     out: dict[int, dict[str, dt.date]] = defaultdict(dict)
     for case_id, letter, deadline, status, method, proof_id, tracking_status in rows:
-        if demand_proven_served(
-            channel=method,
-            outcome=status,
-            file_kinds=DELIVERY_FILE_KINDS if proof_id else (),
+        if delivery_proven_served(
+            method=method,
+            status=status,
+            has_proof_file=proof_id is not None,
             tracking_status=tracking_status,
         ):
             latest = out[case_id].get(letter)

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.limitation import DELIVERY_FILE_KINDS, demand_proven_served
+from cases.limitation import delivery_proven_served
 
 from .case import Case, Stage
 from .evidence import StoredFile
@@ -263,10 +263,10 @@ class Delivery(models.Model):
     @property
     def proven_served(self) -> bool:
         """Whether the stored proof shows the letter arrived (``demand_proven_served``)."""
-        return demand_proven_served(
-            channel=self.method,
-            outcome=self.status,
-            file_kinds=DELIVERY_FILE_KINDS if self.proof_id else (),
+        return delivery_proven_served(
+            method=self.method,
+            status=self.status,
+            has_proof_file=self.proof_id is not None,
             tracking_status=self.tracking_status,
         )
 

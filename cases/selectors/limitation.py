@@ -22,7 +22,6 @@ from django.utils import timezone
 
 from cases.db import Fen
 from cases.limitation import (
-    DELIVERY_FILE_KINDS,
     DOOR_POSTING,
     NO_EVENT_LABEL,
     NOBODY_REACHED,
@@ -34,6 +33,7 @@ from cases.limitation import (
     RestartKind,
     contact_counts_as_promise,
     days_left,
+    delivery_proven_served,
     demand_proven_served,
     expiry_for,
     level_for,
@@ -191,10 +191,10 @@ def restart_events_by_unit(units, *, as_of: dt.date) -> dict[int, list[RestartEv
         )
     )
     for unit_id, pk, day, status, method, proof_id, tracking in deliveries:
-        if demand_proven_served(
-            channel=method,
-            outcome=status,
-            file_kinds=DELIVERY_FILE_KINDS if proof_id else (),
+        if delivery_proven_served(
+            method=method,
+            status=status,
+            has_proof_file=proof_id is not None,
             tracking_status=tracking,
         ):
             events[unit_id].append(
