@@ -547,7 +547,18 @@ class AllocationAdmin(ReadOnlyAdmin):
 
 class ContactAttemptInline(ReadOnlyInline):
     model = ContactAttempt
-    fields = ("occurred_at", "stage", "channel", "outcome", "actor", "proof_grade", "notes")
+    fields = (
+        "occurred_at",
+        "recorded_at",
+        "stage",
+        "channel",
+        "outcome",
+        "actor",
+        "proof_grade",
+        "tracking_number",
+        "tracking_status",
+        "notes",
+    )
     readonly_fields = fields
     ordering = ("-occurred_at",)
 
@@ -557,8 +568,26 @@ class ContactAttemptInline(ReadOnlyInline):
 
 class DeliveryInline(ReadOnlyInline):
     model = Delivery
-    fields = ("letter", "status", "delivered_on", "deadline", "method", "recorded_by")
+    fields = (
+        "letter",
+        "status",
+        "delivered_on",
+        "recorded_at",
+        "deadline",
+        "method",
+        "tracking_number",
+        "tracking_status",
+        "paper_record",
+        "proof",
+        "scan",
+        "proven",
+        "recorded_by",
+    )
     readonly_fields = fields
+
+    @admin.display(boolean=True, description=_("proven served"))
+    def proven(self, delivery: Delivery) -> bool:
+        return delivery.proven_served
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("recorded_by")
@@ -624,17 +653,33 @@ class ContactAttemptAdmin(CaseScopedAdmin):
     list_display = (
         "case",
         "occurred_at",
+        "recorded_at",
         "channel",
         "outcome",
         "actor",
         "proof_grade",
+        "tracking_number",
+        "tracking_status",
         "promise_status",
         "promised_on",
     )
-    list_filter = ("channel", "outcome", "proof_grade", "promise_status", "stage")
+    list_filter = (
+        "channel",
+        "outcome",
+        "proof_grade",
+        "tracking_status",
+        "promise_status",
+        "stage",
+    )
     list_select_related = ("case__unit", "actor")
     date_hierarchy = "occurred_at"
-    search_fields = ("case__unit__building", "case__unit__number", "notes", "witness")
+    search_fields = (
+        "case__unit__building",
+        "case__unit__number",
+        "notes",
+        "witness",
+        "tracking_number",
+    )
     inlines = (ContactAttachmentInline,)
 
 
@@ -656,12 +701,26 @@ class DeliveryAdmin(CaseScopedAdmin):
         "delivered_on",
         "deadline",
         "method",
+        "tracking_number",
+        "tracking_status",
+        "paper_record",
+        "proven",
         "recorded_by",
+        "recorded_at",
     )
-    list_filter = ("letter", "status", "method")
+    list_filter = ("letter", "status", "method", "tracking_status", "paper_record")
     list_select_related = ("case__unit", "recorded_by")
     date_hierarchy = "delivered_on"
-    search_fields = ("case__unit__building", "case__unit__number", "document_ref")
+    search_fields = (
+        "case__unit__building",
+        "case__unit__number",
+        "document_ref",
+        "tracking_number",
+    )
+
+    @admin.display(boolean=True, description=_("proven served"))
+    def proven(self, delivery: Delivery) -> bool:
+        return delivery.proven_served
 
 
 @admin.register(CallScript)

@@ -13,11 +13,14 @@ The rules (Civil Code arts. 188, 192, 195, 201, 202; 最高人民法院《关于
   is the **last day on which the claim is still in time**; from the next day it is
   time-barred (``days_left < 0``, level ``"expired"``).
 - **Restart (中断, art. 195)**: the period starts afresh on the day of
-  - a demand *proven to have arrived* (``DEMAND_DELIVERED``): a letter served, signed for
-    or refused with proof; a contact whose proof grade is a signed receipt or a refusal
-    recorded by a witness, registered mail with a delivery record, or an SMS with a delivery
-    report. A notice posted on the door never counts, whatever its photo: it proves the
-    posting, not that the debtor received it.
+  - a demand *proven to have arrived* (``DEMAND_DELIVERED``), as decided by
+    ``demand_proven_served`` — the one rule the art. 944 guard (``cases.policy``) reads too:
+    a letter or contact served or signed for with a stored proof of arrival (a signed receipt
+    or delivery record file, a tracking number whose status is delivered 妥投, an SMS delivery
+    report), or refused with a stored proof of the refusal (a witness's record file, or a
+    tracking status of refused). A notice posted on the door never counts, whatever its
+    photo: it proves the posting, not that the debtor received it. A ticked "delivery
+    confirmed" box or a witness's name alone is a claim, not proof.
   - the debtor's acknowledgement (``PARTIAL_PAYMENT``, ``PROMISE``, ``INSTALLMENT_AGREEMENT``):
     any payment for the unit; a promise to pay recorded with proof (an attachment, or a proof
     grade of a call recording or better); an approved installment plan.
@@ -71,14 +74,23 @@ class Level(models.TextChoices):
 
 NO_EVENT_LABEL = _("Due date, not interrupted (自到期日起算)")
 
-# ProofGrade values (cases.models.contact.ProofGrade) that prove a demand arrived.
-SIGNED_OR_WITNESSED, REGISTERED_DELIVERED, SMS_DELIVERED, CALL_RECORDING = 6, 5, 4, 3
-DEMAND_PROOF_GRADES = frozenset({SIGNED_OR_WITNESSED, REGISTERED_DELIVERED, SMS_DELIVERED})
+# ProofGrade values (cases.models.contact.ProofGrade).
+CALL_RECORDING = 3
 PROMISE_MIN_GRADE = CALL_RECORDING
 DOOR_POSTING = "notice_posted"
-NOBODY_REACHED = frozenset({"wrong_number"})
+SMS = "sms"
+# Outcomes (of a contact) and statuses (of a delivery) that say nothing arrived.
+NOBODY_REACHED = frozenset({"wrong_number", "returned"})
 SERVED = frozenset({"served", "signed"})
 REFUSED = "refused"
+# Stored files (ContactAttachment.Kind values) that prove arrival, or a refusal (a witness's
+# photo, recording or written record of it). A delivery's proof file is a delivery record.
+ARRIVAL_FILE_KINDS = frozenset({"signed_receipt", "delivery_record"})
+REFUSAL_FILE_KINDS = ARRIVAL_FILE_KINDS | {"photo", "recording", "document"}
+DELIVERY_FILE_KINDS = frozenset({"delivery_record"})
+# TrackingStatus values (cases.models.contact.TrackingStatus).
+TRACKING_DELIVERED = "delivered"
+TRACKING_REFUSED = "refused"
 
 
 @dataclass(frozen=True)
@@ -99,26 +111,55 @@ def add_years(day: dt.date, years: int) -> dt.date:
     return day.replace(year=year, day=min(day.day, last))
 
 
-def contact_counts_as_demand(*, channel: str, outcome: str, proof_grade: int) -> bool:
-    """A contact whose proof shows the demand reached the debtor (not a door posting)."""
+def demand_proven_served(
+    *,
+    channel: str,
+    outcome: str,
+    file_kinds: Iterable[str] = (),
+    tracking_status: str = "",
+    sms_delivered: bool = False,
+) -> bool:
+    """THE rule for "this demand was proven served" (DESIGN.md section 5a), for a letter's
+    delivery (``channel`` = its method, ``outcome`` = its status) and for a contact alike.
+    Both the limitation clock (a restart, ``cases.selectors.limitation``) and the art. 944
+    guard (a served deadline, ``cases.policy``) decide with it, so one event never counts
+    for one and not the other.
+
+    - A door posting never counts; a returned letter or a wrong number reached nobody.
+    - A refusal counts only with proof of the refusal: a witness's record (a stored file) or
+      a tracking status of refused.
+    - Anything else (served, signed, reached …) counts only with proof of arrival: a signed
+      receipt or delivery record file, a tracking status of delivered (妥投), or, for an SMS,
+      the gateway's delivery report.
+    Only stored proof is looked at: a ticked box or a witness's name is a claim."""
+    if channel == DOOR_POSTING or outcome in NOBODY_REACHED:
+        return False
+    kinds = set(file_kinds)
+    if outcome == REFUSED:
+        return bool(kinds & REFUSAL_FILE_KINDS) or tracking_status == TRACKING_REFUSED
     return (
-        channel != DOOR_POSTING
-        and outcome not in NOBODY_REACHED
-        and int(proof_grade) in DEMAND_PROOF_GRADES
+        bool(kinds & ARRIVAL_FILE_KINDS)
+        or tracking_status == TRACKING_DELIVERED
+        or (channel == SMS and sms_delivered)
+    )
+
+
+def delivery_proven_served(
+    *, method: str, status: str, has_proof_file: bool, tracking_status: str = ""
+) -> bool:
+    """``demand_proven_served`` for a letter's delivery, whose proof file is a delivery
+    record (the courier's, or a witness's record of a refusal)."""
+    return demand_proven_served(
+        channel=method,
+        outcome=status,
+        file_kinds=DELIVERY_FILE_KINDS if has_proof_file else (),
+        tracking_status=tracking_status,
     )
 
 
 def contact_counts_as_promise(*, outcome: str, proof_grade: int, has_attachment: bool) -> bool:
     """A promise to pay recorded with proof: an attachment, or a call recording or better."""
     return outcome == "promised" and (has_attachment or int(proof_grade) >= PROMISE_MIN_GRADE)
-
-
-def delivery_counts(*, status: str, method: str, has_proof: bool) -> bool:
-    """A letter served or signed for, or refused with a proof file (the witness's or the
-    courier's record); returned letters and door postings never count."""
-    if method == DOOR_POSTING:
-        return False
-    return status in SERVED or (status == REFUSED and has_proof)
 
 
 def expiry_for(

@@ -8,14 +8,16 @@ all cases at once (facts gathered set-based), so both say the same thing for the
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases.limitation import delivery_proven_served
 from cases.models import Case, Estate, Unit
 from cases.models.case import (
     LEGAL_STAGES,
@@ -73,7 +75,39 @@ DOCUMENTED_CONTACT = Q(stage=Stage.REMINDING) & ~Q(outcome=Outcome.WRONG_NUMBER)
 
 
 def served_deadline_filter(letter: str) -> Q:
+    """Narrows in SQL to deliveries of ``letter`` with a deadline; whether one counts is
+    ``demand_proven_served`` (``proven_deadlines``)."""
     return Q(letter=letter, status__in=SERVED_STATUSES, deadline__isnull=False)
+
+
+def proven_deadlines(deliveries: QuerySet[Delivery]) -> dict[int, dict[str, dt.date]]:
+    """Per case id, the latest deadline of each letter (demand, lawyer letter) among
+    ``deliveries`` proven served by ``demand_proven_served`` — the same rule that restarts the
+    limitation clock, so a delivery moves both or neither (Civil Code art. 944)."""
+    letters = [Letter.DEMAND_LETTER, Letter.LAWYER_LETTER]
+    rows = (
+        deliveries.filter(
+            served_deadline_filter(Letter.DEMAND_LETTER)
+            | served_deadline_filter(Letter.LAWYER_LETTER)
+        )
+        .filter(letter__in=letters)
+        .order_by()
+        .values_list(
+            "case_id", "letter", "deadline", "status", "method", "proof_id", "tracking_status"
+        )
+    )
+    out: dict[int, dict[str, dt.date]] = defaultdict(dict)
+    for case_id, letter, deadline, status, method, proof_id, tracking_status in rows:
+        if delivery_proven_served(
+            method=method,
+            status=status,
+            has_proof_file=proof_id is not None,
+            tracking_status=tracking_status,
+        ):
+            latest = out[case_id].get(letter)
+            if latest is None or deadline > latest:
+                out[case_id][letter] = deadline
+    return dict(out)
 
 
 def case_facts(case: Case, *, as_of: dt.date | None = None) -> CaseFacts:
@@ -82,10 +116,11 @@ def case_facts(case: Case, *, as_of: dt.date | None = None) -> CaseFacts:
     contacts = ContactAttempt.objects.filter(DOCUMENTED_CONTACT, case=case).aggregate(
         n=Count("id"), channels=Count("channel", distinct=True)
     )
-    deadlines = Delivery.objects.filter(case=case).aggregate(
-        demand=Max("deadline", filter=served_deadline_filter(Letter.DEMAND_LETTER)),
-        lawyer=Max("deadline", filter=served_deadline_filter(Letter.LAWYER_LETTER)),
-    )
+    served = proven_deadlines(Delivery.objects.filter(case=case)).get(case.pk, {})
+    deadlines = {
+        "demand": served.get(Letter.DEMAND_LETTER),
+        "lawyer": served.get(Letter.LAWYER_LETTER),
+    }
     return CaseFacts(
         as_of=as_of,
         stage=case.stage,

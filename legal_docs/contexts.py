@@ -228,12 +228,17 @@ NOT_RECORDED = "〔未记录〕"
 def _served_on(case: Case | None, letter: str) -> str:
     if case is None:
         return NOT_RECORDED
-    day = Delivery.objects.filter(
-        case=case,
-        letter=letter,
-        status__in=[DeliveryStatus.SERVED, DeliveryStatus.SIGNED, DeliveryStatus.REFUSED],
-    ).aggregate(d=Max("delivered_on"))["d"]
-    return date_cn(day) if day else NOT_RECORDED
+    # The day it happened (not the day it was recorded), of a delivery the record proves.
+    days = [
+        d.delivered_on
+        for d in Delivery.objects.filter(
+            case=case,
+            letter=letter,
+            status__in=[DeliveryStatus.SERVED, DeliveryStatus.SIGNED, DeliveryStatus.REFUSED],
+        )
+        if d.proven_served
+    ]
+    return date_cn(max(days)) if days else NOT_RECORDED
 
 
 def _last_paid_on(unit: Unit) -> str:

@@ -193,6 +193,8 @@ def legal_doc_generate(
                         "template": template.pk,
                         "template_sha256": template.sha256,
                         "trigger": trigger.pk if trigger else None,
+                        # The date the document bears: no delivery of it can precede it.
+                        "dated": as_of.isoformat(),
                     },
                     files=[file.sha256],
                 )
@@ -222,9 +224,13 @@ def legal_doc_record_delivery(
     method: str,
     proof=None,
     proof_name: str = "",
+    tracking_number: str = "",
+    tracking_status: str = "",
 ):
-    """Record that a generated letter was served, signed, refused or returned (with an
-    optional proof file): a delivery and one evidence entry on its case."""
+    """Record that a generated letter was served, signed, refused or returned on
+    ``delivered_on`` (with its proof: a file, or a tracking number and status): a delivery
+    and one evidence entry on its case. ``delivery_record`` refuses a date before this
+    document's generation, in the future or before the case opened."""
     if document.case is None:
         raise ValueError(_("This document belongs to no case."))
     return delivery_record(
@@ -237,4 +243,6 @@ def legal_doc_record_delivery(
         proof=proof,
         proof_name=proof_name,
         document_ref=str(document.pk),
+        tracking_number=tracking_number,
+        tracking_status=tracking_status,
     )

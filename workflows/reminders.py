@@ -396,7 +396,8 @@ def sms_delivery_report(
 ) -> Reminder | None:
     """Record the gateway's delivery report for ``message_id``: one evidence entry on the
     case (the report is proof that the demand arrived), and on a delivered report the SMS
-    contact gets ``delivery_confirmed`` and the proof grade “SMS delivery report”. A repeated
+    contact stores the report's reference (``sms_report_ref``, the proof) and gets the proof
+    grade “SMS delivery report”. A repeated
     report changes nothing; an unknown message id returns None."""
     at = at or timezone.now()
     reminder = Reminder.objects.filter(message_id=message_id).first()
@@ -416,9 +417,14 @@ def sms_delivery_report(
                 witness=contact.witness,
                 delivery_confirmed=True,
                 attachment_kinds=contact.attachments.values_list("kind", flat=True),
+                tracking_status=contact.tracking_status,
+                sms_report_ref=message_id,
             )
+            # The stored report (its message id) is the proof; the tick alone would not be.
             ContactAttempt.objects.filter(pk=contact.pk).update(
-                delivery_confirmed=True, proof_grade=max(grade, contact.proof_grade)
+                delivery_confirmed=True,
+                sms_report_ref=message_id,
+                proof_grade=max(grade, contact.proof_grade),
             )
         evidence_append(
             locked_case,

@@ -15,6 +15,7 @@ from .contact import ProofGrade as ProofGrade
 from .contract import FeeStandard as FeeStandard
 from .contract import ManagementRules as ManagementRules
 from .contract import ServiceContract as ServiceContract
+from .contact import TrackingStatus as TrackingStatus
 from .estate import AllocationRule as AllocationRule
 from .estate import Estate as Estate
 from .estate import Party as Party

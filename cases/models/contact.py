@@ -3,7 +3,10 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from cases.limitation import delivery_proven_served
 
 from .case import Case, Stage
 from .evidence import StoredFile
@@ -31,7 +34,9 @@ class Outcome(models.TextChoices):
 
 
 class ProofGrade(models.IntegerChoices):
-    """What a court weighs, strongest first (DESIGN.md section 5)."""
+    """What a court weighs, strongest first (DESIGN.md sections 5 and 5a). Derived from stored
+    proof only; a tick or a name without a stored proof is a claim, weaker than a plain note
+    (which claims nothing)."""
 
     SIGNED_OR_WITNESSED = 6, _("Signed receipt or witnessed refusal (签收/见证拒收)")
     REGISTERED_DELIVERED = 5, _("Registered mail with delivery record (挂号信妥投)")
@@ -39,6 +44,17 @@ class ProofGrade(models.IntegerChoices):
     CALL_RECORDING = 3, _("Call recording (通话录音)")
     POSTED_WITH_PHOTO = 2, _("Notice posted, with photo (张贴并拍照)")
     NOTE_ONLY = 1, _("Note only (仅文字记录)")
+    CLAIMED_UNPROVEN = 0, _("Claimed, unproven (声称送达，无凭证)")
+
+
+class TrackingStatus(models.TextChoices):
+    """The postal tracking result of registered mail / EMS, as read on the tracking record."""
+
+    NONE = "", _("Not recorded")
+    IN_TRANSIT = "in_transit", _("In transit (运输中)")
+    DELIVERED = "delivered", _("Delivered (妥投)")
+    REFUSED = "refused", _("Refused (拒收)")
+    RETURNED = "returned", _("Returned (退回)")
 
 
 class PromiseStatus(models.TextChoices):
@@ -57,7 +73,8 @@ class ContactAttempt(models.Model):
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
-    occurred_at = models.DateTimeField(_("when"))
+    occurred_at = models.DateTimeField(_("when it happened"))
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -74,7 +91,23 @@ class ContactAttempt(models.Model):
     delivery_confirmed = models.BooleanField(
         _("delivery confirmed"),
         default=False,
-        help_text=_("An SMS delivery report or a registered-mail delivery record exists."),
+        help_text=_(
+            "Claimed by the collector. Alone it proves nothing: proof is a stored file, an SMS "
+            "delivery report or a tracking number with its delivered status."
+        ),
+    )
+    tracking_number = models.CharField(
+        _("tracking number"), max_length=40, blank=True, help_text=_("EMS / registered mail.")
+    )
+    tracking_status = models.CharField(
+        _("tracking status"), max_length=12, choices=TrackingStatus.choices, blank=True
+    )
+    sms_report_ref = models.CharField(
+        _("SMS delivery report"),
+        max_length=100,
+        blank=True,
+        editable=False,
+        help_text=_("The gateway's message id of the delivered report (set by the report)."),
     )
     promised_on = models.DateField(_("promised payment date"), null=True, blank=True)
     promised_amount = models.DecimalField(
@@ -188,6 +221,28 @@ class Delivery(models.Model):
         related_name="+",
         verbose_name=_("proof file"),
     )
+    tracking_number = models.CharField(
+        _("tracking number"), max_length=40, blank=True, help_text=_("EMS / registered mail.")
+    )
+    tracking_status = models.CharField(
+        _("tracking status"), max_length=12, choices=TrackingStatus.choices, blank=True
+    )
+    paper_record = models.BooleanField(
+        _("pre-go-live paper record"),
+        default=False,
+        help_text=_(
+            "A letter served on paper before the system held it; its scan is required and its "
+            "date may precede the case."
+        ),
+    )
+    scan = models.ForeignKey(
+        StoredFile,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("scan of the paper letter"),
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -204,6 +259,16 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_letter_display()} {self.get_status_display()} {self.delivered_on}"
+
+    @property
+    def proven_served(self) -> bool:
+        """Whether the stored proof shows the letter arrived (``demand_proven_served``)."""
+        return delivery_proven_served(
+            method=self.method,
+            status=self.status,
+            has_proof_file=self.proof_id is not None,
+            tracking_status=self.tracking_status,
+        )
 
 
 class CallScript(models.Model):

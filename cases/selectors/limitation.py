@@ -22,7 +22,6 @@ from django.utils import timezone
 
 from cases.db import Fen
 from cases.limitation import (
-    DEMAND_PROOF_GRADES,
     DOOR_POSTING,
     NO_EVENT_LABEL,
     NOBODY_REACHED,
@@ -32,10 +31,10 @@ from cases.limitation import (
     Level,
     RestartEvent,
     RestartKind,
-    contact_counts_as_demand,
     contact_counts_as_promise,
     days_left,
-    delivery_counts,
+    delivery_proven_served,
+    demand_proven_served,
     expiry_for,
     level_for,
 )
@@ -130,47 +129,74 @@ def restart_events_by_unit(units, *, as_of: dt.date) -> dict[int, list[RestartEv
     events: dict[int, list[RestartEvent]] = defaultdict(list)
 
     # Demands proven delivered and promises with proof, from the contact log. The filter
-    # narrows in SQL; the pure rules decide.
+    # narrows in SQL to contacts with some stored proof; the pure rules decide.
     attached = ContactAttachment.objects.filter(contact=OuterRef("pk"))
+    file_kinds = ContactAttachment.Kind.values
     contacts = (
         _restrict(ContactAttempt.objects.order_by(), "case__unit", units)
         .annotate(
             day=TruncDate("occurred_at", tzinfo=timezone.get_current_timezone()),
             has_attachment=Exists(attached),
+            **{f"file_{kind}": Exists(attached.filter(kind=kind)) for kind in file_kinds},
         )
         .filter(day__lte=as_of)
         .filter(
             (
                 ~Q(channel=DOOR_POSTING)
                 & ~Q(outcome__in=NOBODY_REACHED)
-                & Q(proof_grade__in=DEMAND_PROOF_GRADES)
+                & (Q(has_attachment=True) | ~Q(tracking_status="") | ~Q(sms_report_ref=""))
             )
             | (
                 Q(outcome="promised")
                 & (Q(proof_grade__gte=PROMISE_MIN_GRADE) | Q(has_attachment=True))
             )
         )
-        .values_list(
-            "case__unit_id", "id", "day", "channel", "outcome", "proof_grade", "has_attachment"
+        .values(
+            "case__unit_id",
+            "id",
+            "day",
+            "channel",
+            "outcome",
+            "proof_grade",
+            "has_attachment",
+            "tracking_status",
+            "sms_report_ref",
+            *(f"file_{kind}" for kind in file_kinds),
         )
     )
-    for unit_id, pk, day, channel, outcome, grade, has_attachment in contacts:
+    for row in contacts:
+        unit_id, pk, day = row["case__unit_id"], row["id"], row["day"]
         day = day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)[:10])
         if contact_counts_as_promise(
-            outcome=outcome, proof_grade=grade, has_attachment=has_attachment
+            outcome=row["outcome"],
+            proof_grade=row["proof_grade"],
+            has_attachment=row["has_attachment"],
         ):
             events[unit_id].append(RestartEvent(RestartKind.PROMISE, day, f"contact {pk}"))
-        elif contact_counts_as_demand(channel=channel, outcome=outcome, proof_grade=grade):
+        elif demand_proven_served(
+            channel=row["channel"],
+            outcome=row["outcome"],
+            file_kinds=[kind for kind in file_kinds if row[f"file_{kind}"]],
+            tracking_status=row["tracking_status"],
+            sms_delivered=bool(row["sms_report_ref"]),
+        ):
             events[unit_id].append(RestartEvent(RestartKind.DEMAND_DELIVERED, day, f"contact {pk}"))
 
     deliveries = (
         _restrict(Delivery.objects.order_by(), "case__unit", units)
         .filter(delivered_on__lte=as_of, status__in=[*SERVED, REFUSED])
         .exclude(method=DOOR_POSTING)
-        .values_list("case__unit_id", "id", "delivered_on", "status", "method", "proof_id")
+        .values_list(
+            "case__unit_id", "id", "delivered_on", "status", "method", "proof_id", "tracking_status"
+        )
     )
-    for unit_id, pk, day, status, method, proof_id in deliveries:
-        if delivery_counts(status=status, method=method, has_proof=proof_id is not None):
+    for unit_id, pk, day, status, method, proof_id, tracking in deliveries:
+        if delivery_proven_served(
+            method=method,
+            status=status,
+            has_proof_file=proof_id is not None,
+            tracking_status=tracking,
+        ):
             events[unit_id].append(
                 RestartEvent(RestartKind.DEMAND_DELIVERED, day, f"delivery {pk}")
             )

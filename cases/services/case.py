@@ -8,6 +8,7 @@ A refused operation raises before writing anything.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from decimal import Decimal
 
@@ -29,7 +30,7 @@ from cases.models.contact import (
     Outcome,
     PromiseStatus,
 )
-from cases.models.evidence import EvidenceKind, StoredFile
+from cases.models.evidence import EvidenceEntry, EvidenceKind, StoredFile
 from cases.permissions import user_may_transition, user_may_view_case, user_may_work_case
 from cases.policy import GuardResult, guard_for, params_guard
 from cases.roles import SYSTEM_USERNAME, Role
@@ -305,10 +306,16 @@ def contact_log(
     promised_on: dt.date | None = None,
     promised_amount: Decimal | None = None,
     attachments=(),
+    tracking_number: str = "",
+    tracking_status: str = "",
 ) -> ContactAttempt:
-    """Log a contact attempt with its proof. ``attachments``: (kind, file, name) triples;
-    each is checked by content (photos, recordings, PDFs), size (≤ 25 MB) and emptiness
-    before anything is written. The proof grade is derived. One evidence entry."""
+    """Log a contact attempt with its proof. ``occurred_at`` is when it happened (what
+    documents print), not when it is recorded (the chain's time). ``attachments``: (kind,
+    file, name) triples; each is checked by content (photos, recordings, PDFs), size
+    (≤ 25 MB) and emptiness before anything is written. The proof grade is derived from
+    stored proof only (``proof_grade_for``): ``delivery_confirmed`` alone is "claimed,
+    unproven". Raises ``ValidationError`` (future date, a tracking status without its
+    number). One evidence entry."""
     locked = case_lock(case.pk)
     if not user_may_work_case(actor, locked):
         raise CaseForbidden(_("You are not assigned to case #%(id)s.") % {"id": locked.pk})
@@ -327,10 +334,13 @@ def contact_log(
         promised_on=promised_on,
         promised_amount=promised_amount,
         promise_status=PromiseStatus.OPEN if outcome == Outcome.PROMISED else "",
+        tracking_number=tracking_number.strip(),
+        tracking_status=tracking_status,
     )
     contact.full_clean(exclude=["case", "actor"])
     if contact.occurred_at > timezone.now() + dt.timedelta(minutes=5):
         raise ValidationError({"occurred_at": _("A contact cannot be logged in the future.")})
+    _check_tracking(contact.tracking_number, tracking_status)
     stored = _store_attachments(attachments)
     contact.proof_grade = proof_grade_for(
         channel=channel,
@@ -338,6 +348,7 @@ def contact_log(
         witness=witness,
         delivery_confirmed=delivery_confirmed,
         attachment_kinds=[k for k, _f, _n in stored],
+        tracking_status=tracking_status,
     )
     contact.save()
     ContactAttachment.objects.bulk_create(
@@ -352,6 +363,9 @@ def contact_log(
         "proof_grade": contact.proof_grade,
         "notes": notes,
         "witness": witness,
+        "delivery_confirmed": delivery_confirmed,
+        "tracking_number": contact.tracking_number,
+        "tracking_status": tracking_status,
         "attachments": [{"kind": k, "sha256": f.sha256, "name": n} for k, f, n in stored],
     }
     if outcome == Outcome.PROMISED:
@@ -384,6 +398,96 @@ def promise_record(
     )
 
 
+def _check_tracking(number: str, status: str) -> None:
+    if status and not number.strip():
+        raise ValidationError(
+            {"tracking_number": _("A tracking status needs the tracking number it was read on.")}
+        )
+
+
+def date_zh(day: dt.date) -> str:
+    """2026年12月4日 (no zero padding), as the documents print dates."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+# The letters the system generates itself: a delivery of one is bounded by its document.
+GENERATED_LETTERS = {Letter.DEMAND_LETTER: "demand_letter", Letter.LAWYER_LETTER: "lawyer_letter"}
+
+
+def letter_document_date(case: Case, letter: str, *, document_ref: str = "") -> dt.date | None:
+    """The date of the generated document a delivery of ``letter`` is for, read from the
+    case's own evidence chain (the document's generation is an entry of kind ``document``;
+    the date it bears, else the day it was generated):
+    the document ``document_ref`` names when it is on the case, else the earliest document of
+    the letter's kind. None: no such document was generated on the case."""
+    kind = GENERATED_LETTERS.get(letter)
+    if kind is None:
+        return None
+    dates: dict[int, dt.date] = {}
+    for body, recorded_at in EvidenceEntry.objects.filter(
+        case_id=case.pk, kind=EvidenceKind.DOCUMENT
+    ).values_list("body", "recorded_at"):
+        data = json.loads(body).get("data", {})
+        if data.get("kind") == kind:
+            dated = data.get("dated")
+            dates[data.get("document")] = (
+                dt.date.fromisoformat(dated) if dated else timezone.localtime(recorded_at).date()
+            )
+    if not dates:
+        return None
+    ref = int(document_ref) if document_ref.isdigit() else None
+    return dates.get(ref) or min(dates.values())
+
+
+def _check_delivery_dates(
+    case: Case, *, letter: str, delivered_on: dt.date, document_ref: str, paper_record: bool
+) -> None:
+    """A delivery happens after its document and after the case opened, never in the future;
+    a pre-go-live paper record (with its scan) may precede both."""
+    if delivered_on > _today():
+        raise ValidationError({"delivered_on": _("A delivery date cannot be in the future.")})
+    if paper_record:
+        return
+    letter_label = Letter(letter).label if letter in Letter.values else letter
+    if letter in GENERATED_LETTERS:
+        generated = letter_document_date(case, letter, document_ref=document_ref)
+        if generated is None:
+            raise ValidationError(
+                {
+                    "delivered_on": _(
+                        "No %(letter)s has been generated on case #%(id)s: a letter served "
+                        "on paper before the system held it must be recorded as a paper "
+                        "record with its scan."
+                    )
+                    % {"letter": letter_label, "id": case.pk}
+                }
+            )
+        if delivered_on < generated:
+            raise ValidationError(
+                {
+                    "delivered_on": _(
+                        "A delivery on %(day)s cannot be before the %(letter)s of %(generated)s "
+                        "it delivers."
+                    )
+                    % {
+                        "day": date_zh(delivered_on),
+                        "letter": letter_label,
+                        "generated": date_zh(generated),
+                    }
+                }
+            )
+    if delivered_on < case.opened_on:
+        raise ValidationError(
+            {
+                "delivered_on": _(
+                    "A delivery on %(day)s cannot be before the case was opened on %(opened)s, "
+                    "unless it is recorded as a pre-go-live paper record with its scan."
+                )
+                % {"day": date_zh(delivered_on), "opened": date_zh(case.opened_on)}
+            }
+        )
+
+
 @transaction.atomic
 def delivery_record(
     case: Case,
@@ -396,9 +500,23 @@ def delivery_record(
     proof=None,
     proof_name: str = "",
     document_ref: str = "",
+    tracking_number: str = "",
+    tracking_status: str = "",
+    paper_record: bool = False,
+    scan=None,
+    scan_name: str = "",
 ) -> Delivery:
-    """Record a letter's delivery. Served, signed or refused starts the letter's deadline
-    (the estate's demand or lawyer-letter deadline days); returned does not."""
+    """Record a letter's delivery on the day it happened (``delivered_on``, what documents
+    print; the chain keeps when it was recorded). Served, signed or refused sets the letter's
+    deadline (the estate's demand or lawyer-letter deadline days); returned does not. Whether
+    it counts — for the art. 944 guard and the limitation clock alike — is
+    ``demand_proven_served`` of its stored proof (``proof`` file, tracking status).
+
+    Raises ``ValidationError`` naming the field, before anything is written, for a date in
+    the future, before the letter's generated document (a demand or lawyer letter the case
+    has no document of is refused), or before the case opened — unless ``paper_record``
+    (a letter served on paper before go-live), which requires its ``scan``; and for a
+    tracking status without its number. One evidence entry."""
     locked = case_lock(case.pk)
     if not (
         actor.is_superuser
@@ -407,9 +525,23 @@ def delivery_record(
         raise CaseForbidden(_("Only legal officers record letter deliveries."))
     if not locked.is_open:
         raise CaseError(_("Case #%(id)s is closed.") % {"id": locked.pk}, case=locked)
-    if delivered_on > _today():
-        raise ValidationError({"delivered_on": _("A delivery date cannot be in the future.")})
-    stored = _store_attachments([("delivery_record", proof, proof_name)]) if proof else []
+    if paper_record and not scan:
+        raise ValidationError(
+            {"scan": _("A pre-go-live paper record needs the scan of the paper letter.")}
+        )
+    _check_delivery_dates(
+        locked,
+        letter=letter,
+        delivered_on=delivered_on,
+        document_ref=document_ref,
+        paper_record=paper_record,
+    )
+    _check_tracking(tracking_number, tracking_status)
+    files = [("delivery_record", proof, proof_name)] if proof else []
+    files += [("document", scan, scan_name)] if scan else []
+    stored = _store_attachments(files)
+    proof_file = next((f for k, f, _n in stored if k == "delivery_record"), None)
+    scan_file = next((f for k, f, _n in stored if k == "document"), None)
     estate = locked.unit.estate
     days = {
         Letter.DEMAND_LETTER: estate.demand_deadline_days,
@@ -427,9 +559,13 @@ def delivery_record(
         method=method,
         document_ref=document_ref,
         recorded_by=actor,
-        proof=stored[0][1] if stored else None,
+        proof=proof_file,
+        tracking_number=tracking_number.strip(),
+        tracking_status=tracking_status,
+        paper_record=paper_record,
+        scan=scan_file,
     )
-    delivery.full_clean(exclude=["case", "recorded_by", "proof"])
+    delivery.full_clean(exclude=["case", "recorded_by", "proof", "scan"])
     delivery.save()
     evidence_append(
         locked,
@@ -444,6 +580,12 @@ def delivery_record(
             "deadline": deadline.isoformat() if deadline else None,
             "method": method,
             "document_ref": document_ref,
+            "tracking_number": delivery.tracking_number,
+            "tracking_status": tracking_status,
+            "paper_record": paper_record,
+            "proof": proof_file.sha256 if proof_file else None,
+            "scan": scan_file.sha256 if scan_file else None,
+            "proven_served": delivery.proven_served,
         },
         files=[f.sha256 for _k, f, _n in stored],
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Max, OuterRef, Subquery, Sum
+from django.db.models import Count, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,7 +34,7 @@ from cases.policy import (
     GUARDS,
     CaseFacts,
     always,
-    served_deadline_filter,
+    proven_deadlines,
 )
 from cases.selectors.ledger import UnitArrears, arrears_as_of
 from cases.services.case import CaseError, _apply_transition, case_lock, system_user
@@ -260,11 +260,11 @@ def _mark_eligibility(arrears, *, as_of, report) -> None:
         .annotate(n=Count("id"), channels=Count("channel", distinct=True))
     }
     deadlines = {
-        row["case_id"]: row
-        for row in Delivery.objects.values("case_id").annotate(
-            demand=Max("deadline", filter=served_deadline_filter(Letter.DEMAND_LETTER)),
-            lawyer=Max("deadline", filter=served_deadline_filter(Letter.LAWYER_LETTER)),
-        )
+        case_id: {
+            "demand": served.get(Letter.DEMAND_LETTER),
+            "lawyer": served.get(Letter.LAWYER_LETTER),
+        }
+        for case_id, served in proven_deadlines(Delivery.objects.all()).items()
     }
     fields = [
         "swept_on",

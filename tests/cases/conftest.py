@@ -45,12 +45,18 @@ from cases.services.case import (
     case_open,
     case_transition,
     contact_log,
-    delivery_record,
     system_user,
 )
 from cases.services.ledger import charge_issue, payment_record
 from cases.storage import store_root
-from tests.factories import EstateFactory, PartyFactory, UnitFactory, UnitPartyFactory, user_in_role
+from tests.factories import (
+    EstateFactory,
+    PartyFactory,
+    UnitFactory,
+    UnitPartyFactory,
+    deliver_with_proof,
+    user_in_role,
+)
 
 # The fixed "today" of the lifecycle tests. It lies in the past so that letters can be
 # recorded as delivered on dates before it (a delivery date in the future is refused).
@@ -231,14 +237,15 @@ class Kit:
         actor=None,
     ):
         """Record ``letter`` as delivered ``days_ago`` days before ``AS_OF`` (the estate's
-        15-day deadline then ends ``days_ago - 15`` days before ``AS_OF``)."""
-        return delivery_record(
+        15-day deadline then ends ``days_ago - 15`` days before ``AS_OF``), with proof of
+        arrival. The builder's cases open on ``AS_OF`` with no generated letters, so the
+        delivery is a paper record with its scan."""
+        return deliver_with_proof(
             self.fresh(case),
             actor=actor or self.people.legal_officer,
             letter=letter,
             status=status,
             delivered_on=self.as_of - dt.timedelta(days=days_ago),
-            method=Channel.REGISTERED_MAIL,
         )
 
     # --- reading -----------------------------------------------------------------------

@@ -149,6 +149,13 @@ def test_the_same_photo_twice_is_stored_once(kit, case, png):
             Outcome.REFUSED,
             {"witness": "保安 王师傅"},
             None,
+            ProofGrade.CLAIMED_UNPROVEN,  # a witness's name, no record of the refusal
+        ),
+        (
+            Channel.HOME_VISIT,
+            Outcome.REFUSED,
+            {"witness": "保安 王师傅"},
+            "photo",
             ProofGrade.SIGNED_OR_WITNESSED,
         ),
         (Channel.HOME_VISIT, Outcome.REFUSED, {"witness": "  "}, None, ProofGrade.NOTE_ONLY),
@@ -164,7 +171,7 @@ def test_the_same_photo_twice_is_stored_once(kit, case, png):
             Outcome.REACHED,
             {"delivery_confirmed": True},
             None,
-            ProofGrade.SMS_DELIVERED,
+            ProofGrade.CLAIMED_UNPROVEN,  # the tick alone; the gateway's report proves it
         ),
         (Channel.SMS, Outcome.REACHED, {}, None, ProofGrade.NOTE_ONLY),
         (
@@ -172,7 +179,21 @@ def test_the_same_photo_twice_is_stored_once(kit, case, png):
             Outcome.REACHED,
             {"delivery_confirmed": True},
             None,
+            ProofGrade.CLAIMED_UNPROVEN,
+        ),
+        (
+            Channel.REGISTERED_MAIL,
+            Outcome.REACHED,
+            {"tracking_number": "EM123456789CN", "tracking_status": "delivered"},
+            None,
             ProofGrade.REGISTERED_DELIVERED,
+        ),
+        (
+            Channel.REGISTERED_MAIL,
+            Outcome.REACHED,
+            {"tracking_number": "EM123456789CN", "tracking_status": "in_transit"},
+            None,
+            ProofGrade.CLAIMED_UNPROVEN,
         ),
         (Channel.WECHAT, Outcome.REACHED, {}, "photo", ProofGrade.NOTE_ONLY),
     ],

@@ -19,8 +19,7 @@ from cases.limitation import (
     RestartEvent,
     RestartKind,
     add_years,
-    contact_counts_as_demand,
-    delivery_counts,
+    demand_proven_served,
     expiry_for,
     level_for,
 )
@@ -31,6 +30,7 @@ from cases.selectors.limitation import (
     earliest_expiry_by_case,
 )
 from cases.services.case import contact_log, delivery_record
+from tests.factories import delivery_proof, paper_record
 
 pytestmark = pytest.mark.django_db
 
@@ -109,18 +109,22 @@ def test_warning_levels_at_90_30_and_7_days(days, level):
 
 
 def test_which_proof_counts_as_a_demand_that_arrived():
-    assert contact_counts_as_demand(channel="sms", outcome="reached", proof_grade=4)
-    assert contact_counts_as_demand(channel="registered_mail", outcome="reached", proof_grade=5)
-    assert contact_counts_as_demand(channel="notice_signed", outcome="reached", proof_grade=6)
-    assert contact_counts_as_demand(channel="home_visit", outcome="refused", proof_grade=6)
-    assert not contact_counts_as_demand(channel="notice_posted", outcome="reached", proof_grade=6)
-    assert not contact_counts_as_demand(channel="phone", outcome="reached", proof_grade=3)
-    assert not contact_counts_as_demand(channel="sms", outcome="reached", proof_grade=1)
-    assert delivery_counts(status="served", method="registered_mail", has_proof=False)
-    assert delivery_counts(status="refused", method="home_visit", has_proof=True)
-    assert not delivery_counts(status="refused", method="home_visit", has_proof=False)
-    assert not delivery_counts(status="returned", method="registered_mail", has_proof=True)
-    assert not delivery_counts(status="served", method="notice_posted", has_proof=True)
+    proven = demand_proven_served
+    assert proven(channel="sms", outcome="no_answer", sms_delivered=True)
+    assert proven(channel="registered_mail", outcome="reached", tracking_status="delivered")
+    assert proven(channel="notice_signed", outcome="reached", file_kinds=["signed_receipt"])
+    assert proven(channel="home_visit", outcome="refused", file_kinds=["photo"])
+    assert not proven(channel="notice_posted", outcome="reached", file_kinds=["signed_receipt"])
+    assert not proven(channel="phone", outcome="reached", file_kinds=["recording"])
+    assert not proven(channel="sms", outcome="reached")
+    assert not proven(channel="registered_mail", outcome="served")  # a claim, no proof
+    assert proven(channel="registered_mail", outcome="served", file_kinds=["delivery_record"])
+    assert proven(channel="home_visit", outcome="refused", file_kinds=["delivery_record"])
+    assert not proven(channel="home_visit", outcome="refused")
+    assert not proven(channel="registered_mail", outcome="refused", tracking_status="delivered")
+    assert proven(channel="registered_mail", outcome="refused", tracking_status="refused")
+    assert not proven(channel="registered_mail", outcome="returned", file_kinds=["delivery_record"])
+    assert not proven(channel="notice_posted", outcome="served", tracking_status="delivered")
 
 
 # --- from the database ------------------------------------------------------------------------
@@ -148,7 +152,7 @@ def test_a_charge_with_no_event_expires_three_years_after_its_due_date(owed):
     assert clock_of(case, charge, as_of=dt.date(2025, 2, 1)).level == Level.EXPIRED
 
 
-def test_a_delivered_sms_moves_the_expiry_but_a_door_posting_does_not(kit, owed, png):
+def test_tracked_mail_moves_the_expiry_but_a_door_posting_or_a_tick_does_not(kit, owed, png):
     case, charge = owed
     contact_log(
         case,
@@ -167,6 +171,16 @@ def test_a_delivered_sms_moves_the_expiry_but_a_door_posting_does_not(kit, owed,
         outcome=Outcome.REACHED,
         occurred_at=at(EVENT_DAY),
         delivery_confirmed=True,
+    )
+    assert clock_of(case, charge).expires_on == dt.date(2025, 1, 31)  # a tick is a claim
+    contact_log(
+        case,
+        actor=kit.people.collector,
+        channel=Channel.REGISTERED_MAIL,
+        outcome=Outcome.REACHED,
+        occurred_at=at(EVENT_DAY),
+        tracking_number="EM123456789CN",
+        tracking_status="delivered",
     )
     clock = clock_of(case, charge)
     assert clock.expires_on == dt.date(2027, 6, 1)
@@ -271,6 +285,7 @@ def test_a_served_letter_restarts_it_a_returned_one_does_not(kit, owed):
             status=status,
             delivered_on=EVENT_DAY,
             method=Channel.REGISTERED_MAIL,
+            **paper_record(),
         )
     assert clock_of(case, charge).expires_on == dt.date(2025, 1, 31)
     delivery_record(
@@ -280,6 +295,18 @@ def test_a_served_letter_restarts_it_a_returned_one_does_not(kit, owed):
         status=DeliveryStatus.SIGNED,
         delivered_on=EVENT_DAY,
         method=Channel.REGISTERED_MAIL,
+        **paper_record(),
+    )
+    assert clock_of(case, charge).expires_on == dt.date(2025, 1, 31)  # signed: unproven
+    delivery_record(
+        case,
+        actor=kit.people.legal_officer,
+        letter=Letter.DEMAND_LETTER,
+        status=DeliveryStatus.SIGNED,
+        delivered_on=EVENT_DAY,
+        method=Channel.REGISTERED_MAIL,
+        **paper_record(),
+        **delivery_proof(),
     )
     assert clock_of(case, charge).expires_on == dt.date(2027, 6, 1)
 

@@ -33,10 +33,9 @@ from cases.models import (
     UnitParty,
 )
 from cases.roles import Role
-from cases.services.case import delivery_record
 from cases.storage import blob_read
 from legal_docs.models import LegalDocument
-from tests.factories import user_in_role
+from tests.factories import deliver_with_proof, user_in_role
 from workflows.approvals.models import ApprovalRequest, ApprovalStatus
 
 # live_server makes every test transactional; serialized_rollback puts back what the
@@ -126,13 +125,12 @@ def test_legal_officer_issues_the_lawyer_letter_and_downloads_it(desk, page, log
 
     case = desk.case(stage=Stage.DEMAND_LETTER, owing="6000.00", days_overdue=120)
     # The demand letter was signed for 40 days ago: its deadline has long passed.
-    delivery_record(
+    deliver_with_proof(
         case,
         actor=desk.staff.legal,
         letter=Letter.DEMAND_LETTER,
         status=DeliveryStatus.SIGNED,
         delivered_on=desk.days_ago(40),
-        method=Channel.REGISTERED_MAIL,
     )
     deadlines_expire.apply().get()  # the sweep puts the case in the next-step queue
     name = owner_name(case)

@@ -22,6 +22,7 @@ import zlib
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from cases.models import (
@@ -210,11 +211,13 @@ class CaseStory:
     # --- steps ---------------------------------------------------------------------------
 
     def transition(self, name: str, *, actor, as_of: dt.date | None = None, **params) -> Case:
-        """``case_transition`` on a fresh read of the case, its after-commit work executed."""
-        with self.capture(execute=True):
-            self.case = case_transition(
-                self.fresh(), name, actor=actor, as_of=as_of or self.today, **params
-            )
+        """``case_transition`` on a fresh read of the case, its after-commit work executed,
+        with the clock at ``as_of`` (its documents bear that date, so a letter delivered
+        after ``as_of`` is delivered after its document)."""
+        day = as_of or self.today
+        moment = dt.datetime.combine(day, dt.time(10), tzinfo=timezone.get_current_timezone())
+        with time_machine.travel(moment, tick=False), self.capture(execute=True):
+            self.case = case_transition(self.fresh(), name, actor=actor, as_of=day, **params)
         return self.case
 
     def open(self) -> Case:

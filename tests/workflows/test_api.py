@@ -38,7 +38,7 @@ from cases.models import (
     Stage,
 )
 from cases.roles import Role
-from cases.services.case import case_open, contact_log, delivery_record, system_user
+from cases.services.case import case_open, contact_log, system_user
 from cases.services.ledger import payment_record
 from cases.storage import blob_path
 from legal_docs.kinds import DocumentKind
@@ -50,6 +50,7 @@ from tests.factories import (
     UnitFactory,
     UnitPartyFactory,
     charge_for,
+    deliver_with_proof,
     user_in_role,
 )
 from workflows.models import IdempotencyKey
@@ -137,13 +138,12 @@ class World:
 
     def deliver(self, case: Case, letter: str, *, days_ago: int = 40) -> None:
         """``letter`` served ``days_ago`` days ago: its 15-day deadline has passed."""
-        delivery_record(
+        deliver_with_proof(
             case,
             actor=self.legal,
             letter=letter,
             status=DeliveryStatus.SERVED,
             delivered_on=TODAY - days_ago * DAY,
-            method=Channel.REGISTERED_MAIL,
         )
 
 

@@ -22,8 +22,9 @@ from cases.models import (
     Outcome,
     Stage,
 )
-from cases.services.case import case_transition, contact_log, delivery_record
+from cases.services.case import case_transition, contact_log
 from cases.services.ledger import payment_record
+from tests.factories import deliver_with_proof
 
 pytestmark = pytest.mark.usefixtures("system_actor_may_log_contacts")
 
@@ -189,13 +190,12 @@ def test_expired_demand_deadline_makes_the_case_eligible_for_the_lawyer_letter(d
     expired = desk.case(stage=Stage.DEMAND_LETTER, owing="6000.00", days_overdue=120)
     running = desk.case(stage=Stage.DEMAND_LETTER, owing="6000.00", days_overdue=120)
     for case, days_ago in ((expired, 20), (running, 10)):
-        delivery_record(
+        deliver_with_proof(
             case,
             actor=staff.legal,
             letter=Letter.DEMAND_LETTER,
             status=DeliveryStatus.SIGNED,
             delivered_on=desk.days_ago(days_ago),
-            method=Channel.REGISTERED_MAIL,
         )
 
     assert deadlines_expire.apply().get() == 1

@@ -168,6 +168,7 @@ def test_each_sms_is_a_contact_by_the_system_and_its_delivery_report_is_proof(
 
     contact.refresh_from_db()
     assert contact.delivery_confirmed and contact.proof_grade == ProofGrade.SMS_DELIVERED
+    assert contact.sms_report_ref == reminder.message_id  # the stored report is the proof
     assert reminding_case.evidence.count() == entries_before + 1
     report = reminding_case.evidence.order_by("-seq").first()
     assert report.kind == EvidenceKind.CONTACT

@@ -14,7 +14,7 @@ from docx import Document
 from cases.models import ContactAttempt, Delivery, EvidenceEntry, Outcome, Stage
 from cases.roles import Role
 from cases.services.case import case_transition
-from tests.factories import user_in_role
+from tests.factories import deliver_with_proof, user_in_role
 from workflows.approvals.models import ApprovalRequest, ApprovalStatus
 
 pytestmark = pytest.mark.django_db
@@ -615,17 +615,11 @@ def test_filing_previews_either_procedure_and_refuses_an_ineligible_payment_orde
     desk, django_capture_on_commit_callbacks
 ):
     from cases.models import Case
-    from cases.services.case import delivery_record
 
     case = desk.case(stage=Stage.LAWYER_LETTER, owing="8000.00", days_overdue=300)
     for letter, days_ago in (("demand_letter", 60), ("lawyer_letter", 40)):
-        delivery_record(
-            case,
-            actor=desk.staff.legal,
-            letter=letter,
-            status="signed",
-            delivered_on=desk.days_ago(days_ago),
-            method="registered_mail",
+        deliver_with_proof(
+            case, actor=desk.staff.legal, letter=letter, delivered_on=desk.days_ago(days_ago)
         )
     Case.objects.filter(pk=case.pk).update(company_owes_debtor=True)
     client = client_for(desk.staff.legal)

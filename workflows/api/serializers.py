@@ -22,10 +22,13 @@ from cases.models import (
     Charge,
     ContactAttachment,
     ContactAttempt,
+    Delivery,
+    DeliveryStatus,
     Estate,
     EvidenceEntry,
     FeeStandard,
     JudgmentKind,
+    Letter,
     LitigationKind,
     ManagementRules,
     Outcome,
@@ -33,6 +36,7 @@ from cases.models import (
     Payment,
     ServiceContract,
     Stage,
+    TrackingStatus,
     Unit,
 )
 from cases.models.case import TRANSITIONS
@@ -569,6 +573,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
 class ContactSerializer(serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
     attachments = AttachmentSerializer(many=True, read_only=True)
+    proof_grade_label = serializers.CharField(source="get_proof_grade_display", read_only=True)
 
     class Meta:
         model = ContactAttempt
@@ -579,14 +584,19 @@ class ContactSerializer(serializers.ModelSerializer):
             "channel",
             "outcome",
             "occurred_at",
+            "recorded_at",
             "actor",
             "notes",
             "witness",
             "delivery_confirmed",
+            "tracking_number",
+            "tracking_status",
+            "sms_report_ref",
             "promised_on",
             "promised_amount",
             "promise_status",
             "proof_grade",
+            "proof_grade_label",
             "attachments",
         ]
         read_only_fields = fields
@@ -608,7 +618,17 @@ class ContactCreateSerializer(serializers.Serializer):
     occurred_at = serializers.DateTimeField(required=False)
     notes = serializers.CharField(required=False, default="", allow_blank=True)
     witness = serializers.CharField(required=False, default="", allow_blank=True, max_length=100)
-    delivery_confirmed = serializers.BooleanField(required=False, default=False)
+    delivery_confirmed = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="A claim only: without stored proof the grade is 'claimed, unproven' (0).",
+    )
+    tracking_number = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=40
+    )
+    tracking_status = serializers.ChoiceField(
+        choices=TrackingStatus.choices, required=False, default="", allow_blank=True
+    )
     promised_on = serializers.DateField(required=False, allow_null=True, default=None)
     promised_amount = serializers.DecimalField(
         **MONEY, required=False, allow_null=True, default=None, min_value=Decimal("0.01")
@@ -634,6 +654,72 @@ class ContactCreateSerializer(serializers.Serializer):
             (kind, upload, upload.name) for kind in ATTACHMENT_KINDS for upload in attrs.pop(kind)
         ]
         return {**attrs, "attachments": attachments}
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    """A letter's delivery: the day it happened (``delivered_on``) and when it was recorded,
+    its stored proof, and whether that proof shows it served (``proven_served``, the rule
+    both the art. 944 guard and the limitation clock use)."""
+
+    recorded_by = serializers.SerializerMethodField()
+    proven_served = serializers.BooleanField(read_only=True)
+    proof_sha256 = serializers.CharField(source="proof_id", read_only=True, allow_null=True)
+    scan_sha256 = serializers.CharField(source="scan_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Delivery
+        fields = [
+            "id",
+            "case",
+            "letter",
+            "status",
+            "delivered_on",
+            "deadline",
+            "method",
+            "document_ref",
+            "tracking_number",
+            "tracking_status",
+            "paper_record",
+            "proof_sha256",
+            "scan_sha256",
+            "proven_served",
+            "recorded_by",
+            "recorded_at",
+        ]
+        read_only_fields = fields
+
+    def get_recorded_by(self, delivery: Delivery) -> str | None:
+        return _username(delivery.recorded_by)
+
+
+class DeliveryCreateSerializer(serializers.Serializer):
+    """A letter's delivery with its proof (multipart ``proof`` file, or a tracking number and
+    status); a pre-go-live paper record needs its ``scan``. ``cases.services.case.
+    delivery_record`` checks the dates (not before the letter's generated document, not in
+    the future, not before the case opened unless a paper record)."""
+
+    letter = serializers.ChoiceField(choices=Letter.choices)
+    status = serializers.ChoiceField(choices=DeliveryStatus.choices)
+    delivered_on = serializers.DateField()
+    method = serializers.ChoiceField(choices=Channel.choices)
+    document_ref = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=80
+    )
+    tracking_number = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=40
+    )
+    tracking_status = serializers.ChoiceField(
+        choices=TrackingStatus.choices, required=False, default="", allow_blank=True
+    )
+    paper_record = serializers.BooleanField(required=False, default=False)
+    proof = serializers.FileField(required=False, allow_null=True, default=None)
+    scan = serializers.FileField(required=False, allow_null=True, default=None)
+
+    def validate(self, attrs):
+        for field in ("proof", "scan"):
+            upload = attrs.get(field)
+            attrs[f"{field}_name"] = upload.name if upload else ""
+        return attrs
 
 
 class DocumentSerializer(serializers.ModelSerializer):

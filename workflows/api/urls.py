@@ -24,6 +24,7 @@ urlpatterns = [
         name="case-transition",
     ),
     path("cases/<int:pk>/contacts/", views.CaseContactsView.as_view(), name="case-contacts"),
+    path("cases/<int:pk>/deliveries/", views.CaseDeliveriesView.as_view(), name="case-deliveries"),
     path("cases/<int:pk>/documents/", views.CaseDocumentsView.as_view(), name="case-documents"),
     path("cases/<int:pk>/evidence/", views.CaseEvidenceView.as_view(), name="case-evidence"),
     path(

@@ -18,12 +18,18 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cases.models import Case, ContactAttempt, Estate, EvidenceEntry, Unit
+from cases.models import Case, ContactAttempt, Delivery, Estate, EvidenceEntry, Unit
 from cases.models.case import DECIDED_BY_APPROVAL, TRANSITIONS
 from cases.permissions import user_may_transition
 from cases.roles import Role, user_has_role
 from cases.selectors.case import case_list_for, case_view_for
-from cases.services.case import TransitionRefused, case_for_user, case_transition, contact_log
+from cases.services.case import (
+    TransitionRefused,
+    case_for_user,
+    case_transition,
+    contact_log,
+    delivery_record,
+)
 from cases.services.evidence import evidence_status
 from cases.services.ledger import payment_record
 from cases.storage import DOCX_CONTENT_TYPE
@@ -312,6 +318,59 @@ class CaseContactsView(generics.GenericAPIView):
         contact = contact_log(case, actor=request.user, **data)
         contact = self.get_queryset().get(pk=contact.pk)
         return Response(self.get_serializer(contact).data, status=status.HTTP_201_CREATED)
+
+
+class CaseDeliveriesView(generics.GenericAPIView):
+    """Letter deliveries on a case (in the order they happened) and recording a new one."""
+
+    permission_classes = [RolePermission]
+    required_perms = {"GET": ["cases.view_delivery"]}
+    serializer_class = serializers.DeliverySerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Delivery.objects.none()
+        case = _visible_case(self.request, self.kwargs["pk"])
+        return (
+            Delivery.objects.filter(case=case)
+            .select_related("recorded_by")
+            .order_by("delivered_on", "id")
+        )
+
+    @extend_schema(
+        tags=["cases"],
+        operation_id="cases_deliveries_list",
+        parameters=CASE_PATH,
+        responses={200: serializers.DeliverySerializer(many=True), **ERRORS},
+    )
+    def get(self, request, pk):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        tags=["cases"],
+        operation_id="cases_deliveries_create",
+        summary="Record a letter's delivery",
+        description=(
+            "The day it happened, its proof (a `proof` file, or `tracking_number` with "
+            "`tracking_status`), and for a letter served on paper before go-live "
+            "`paper_record` with its `scan`. A date before the letter's generated document, "
+            "in the future or before the case opened is a 400 naming `delivered_on`."
+        ),
+        parameters=CASE_PATH,
+        request={
+            "multipart/form-data": serializers.DeliveryCreateSerializer,
+            "application/json": serializers.DeliveryCreateSerializer,
+        },
+        responses={201: serializers.DeliverySerializer, **ERRORS, **CONFLICT},
+    )
+    @idempotent
+    def post(self, request, pk):
+        case = _visible_case(request, pk)
+        data = _valid(serializers.DeliveryCreateSerializer, request)
+        delivery = delivery_record(case, actor=request.user, **data)
+        delivery = self.get_queryset().get(pk=delivery.pk)
+        return Response(self.get_serializer(delivery).data, status=status.HTTP_201_CREATED)
 
 
 class CaseDocumentsView(generics.ListAPIView):

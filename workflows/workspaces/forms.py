@@ -10,7 +10,16 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Case, Channel, ContactAttachment, DeliveryStatus, Outcome, Stage
+from cases.models import (
+    Case,
+    Channel,
+    ContactAttachment,
+    DeliveryStatus,
+    Letter,
+    Outcome,
+    Stage,
+    TrackingStatus,
+)
 from cases.models.case import JudgmentKind, LitigationKind
 from cases.storage import MAX_UPLOAD_BYTES, read_upload, sniff_content_type
 
@@ -74,7 +83,10 @@ class ContactForm(forms.Form):
     channel = forms.ChoiceField(label=_("Channel"), choices=with_blank(Channel.choices))
     outcome = forms.ChoiceField(label=_("Outcome"), choices=with_blank(Outcome.choices))
     occurred_at = forms.DateTimeField(
-        label=_("When"), required=False, widget=DATETIME, help_text=_("Empty: now.")
+        label=_("When it happened"),
+        required=False,
+        widget=DATETIME,
+        help_text=_("Empty: now. The record keeps its own time of recording."),
     )
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -86,7 +98,23 @@ class ContactForm(forms.Form):
         help_text=_("Who saw a refusal or a posting (name, role)."),
     )
     delivery_confirmed = forms.BooleanField(
-        label=_("Delivery confirmed (SMS report, mail tracking)"), required=False
+        label=_("Delivery claimed"),
+        required=False,
+        help_text=_(
+            "Without a stored proof (a receipt or delivery record, a tracking number with its "
+            "status, the SMS gateway's report) the contact stays “claimed, unproven”."
+        ),
+    )
+    tracking_number = forms.CharField(
+        label=_("Tracking number (EMS / registered mail)"), required=False, max_length=40
+    )
+    tracking_status = forms.ChoiceField(
+        label=_("Tracking status"), required=False, choices=TrackingStatus.choices
+    )
+    receipt = forms.FileField(
+        label=_("Signed receipt or delivery record"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}),
     )
     promised_on = forms.DateField(label=_("Promised payment date"), required=False, widget=DATE)
     promised_amount = forms.DecimalField(
@@ -116,6 +144,9 @@ class ContactForm(forms.Form):
     def clean_recording(self):
         return checked_upload(self.cleaned_data.get("recording"))
 
+    def clean_receipt(self):
+        return checked_upload(self.cleaned_data.get("receipt"))
+
     def clean(self):
         data = super().clean()
         if data.get("outcome") == Outcome.PROMISED:
@@ -130,9 +161,16 @@ class ContactForm(forms.Form):
 
     def attachments(self) -> list[tuple[str, object, str]]:
         out = []
+        # A receipt signed by the owner, else the courier's (or a witness's) delivery record.
+        receipt = (
+            ContactAttachment.Kind.SIGNED_RECEIPT
+            if self.cleaned_data.get("channel") == Channel.NOTICE_SIGNED
+            else ContactAttachment.Kind.DELIVERY_RECORD
+        )
         for field, kind in (
             ("photo", ContactAttachment.Kind.PHOTO),
             ("recording", ContactAttachment.Kind.RECORDING),
+            ("receipt", receipt),
         ):
             upload = self.cleaned_data.get(field)
             if upload:
@@ -264,12 +302,41 @@ class AdvanceForm(forms.Form):
 
 
 class DeliveryForm(forms.Form):
-    document = forms.TypedChoiceField(label=_("Letter"), coerce=int, choices=())
+    """A generated letter's delivery, or (paper record) a letter served on paper before the
+    system held it, with its scan. Proof is a stored file or a tracking status; without it the
+    delivery is shown as "claimed, unproven" and moves neither the deadline nor the clock."""
+
+    document = forms.TypedChoiceField(
+        label=_("Letter"), coerce=int, choices=(), required=False, empty_value=None
+    )
     status = forms.ChoiceField(label=_("Delivery"), choices=DeliveryStatus.choices)
-    delivered_on = forms.DateField(label=_("Date"), widget=DATE)
+    delivered_on = forms.DateField(
+        label=_("Date it happened"),
+        widget=DATE,
+        help_text=_("Not before the letter's own date, not before the case opened."),
+    )
     method = forms.ChoiceField(label=_("How"), choices=Channel.choices)
     proof = forms.FileField(
-        label=_("Proof (receipt, tracking record, photo)"),
+        label=_("Proof (receipt, delivery record, witness's record)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}),
+    )
+    tracking_number = forms.CharField(
+        label=_("Tracking number (EMS / registered mail)"), required=False, max_length=40
+    )
+    tracking_status = forms.ChoiceField(
+        label=_("Tracking status"), required=False, choices=TrackingStatus.choices
+    )
+    paper_record = forms.BooleanField(
+        label=_("Pre-go-live paper record"),
+        required=False,
+        help_text=_("A letter served on paper before the system held it: attach its scan."),
+    )
+    paper_letter = forms.ChoiceField(
+        label=_("Paper letter"), required=False, choices=with_blank(Letter.choices)
+    )
+    scan = forms.FileField(
+        label=_("Scan of the paper letter"),
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}),
     )
@@ -277,12 +344,28 @@ class DeliveryForm(forms.Form):
     def clean_proof(self):
         return checked_upload(self.cleaned_data.get("proof"))
 
+    def clean_scan(self):
+        return checked_upload(self.cleaned_data.get("scan"))
+
     def __init__(self, *args, documents=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["document"].choices = [
-            (d.pk, f"{d.get_kind_display()} {d.number}".strip()) for d in documents
+            ("", "—"),
+            *((d.pk, f"{d.get_kind_display()} {d.number}".strip()) for d in documents),
         ]
         self.fields["delivered_on"].initial = timezone.localdate()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("paper_record"):
+            if not data.get("paper_letter") and "paper_letter" not in self.errors:
+                self.add_error("paper_letter", _("Which letter was served on paper?"))
+        elif data.get("document") is None and "document" not in self.errors:
+            self.add_error(
+                "document",
+                _("Choose the generated letter, or record a pre-go-live paper record."),
+            )
+        return data
 
 
 class WithdrawalForm(forms.Form):

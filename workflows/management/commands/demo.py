@@ -56,6 +56,7 @@ from fixtures.demo_estate import (
     Household,
     demo_household_types,
     load_demo_estate,
+    paper_demand_letter,
 )
 from legal_docs.kinds import DocumentKind
 from legal_docs.models import LegalDocument
@@ -296,14 +297,16 @@ class Command(BaseCommand):
                     "notes": "演示：上门催缴，业主拒绝",
                 },
             )
+            served_on = today - dt.timedelta(days=20)
             delivery_record(
                 case,
                 actor=legal,
                 letter=Letter.DEMAND_LETTER,
                 status=DeliveryStatus.SIGNED,
-                delivered_on=today - dt.timedelta(days=20),
+                delivered_on=served_on,
                 method=Channel.REGISTERED_MAIL,
                 document_ref="系统上线前送达的纸质催缴函 paper demand served before go-live",
+                **paper_demand_letter(case.pk, served_on, f"EM{case.pk:09d}CN"),
             )
             case = case_transition(case, "issue_lawyer_letter", actor=legal)
             self.stdout.write(f"  {case.unit.label}: {case.get_stage_display()}")

@@ -20,7 +20,7 @@ from cases.models.case import LEGAL_STAGES, TRANSITIONS
 from cases.permissions import user_may_work_case
 from cases.policy import guard_for
 from cases.selectors.case import transitions_open_to
-from cases.services.case import CaseError, case_transition, contact_log
+from cases.services.case import CaseError, case_transition, contact_log, delivery_record
 from cases.storage import blob_read
 from legal_docs.models import LegalDocument
 from legal_docs.package import litigation_package_build
@@ -100,6 +100,8 @@ class ContactLogView(CaseFormView):
             notes=data["notes"],
             witness=data["witness"],
             delivery_confirmed=data["delivery_confirmed"],
+            tracking_number=data["tracking_number"],
+            tracking_status=data["tracking_status"],
             promised_on=data["promised_on"] if promised else None,
             promised_amount=data["promised_amount"] if promised else None,
             attachments=form.attachments(),
@@ -235,17 +237,28 @@ class DeliveryRecordView(CaseFormView):
 
     def perform(self, form):
         data = form.cleaned_data
-        document = self.documents().get(pk=data["document"])
-        proof = data.get("proof")
-        legal_doc_record_delivery(
-            document,
-            actor=self.request.user,
-            status=data["status"],
-            delivered_on=data["delivered_on"],
-            method=data["method"],
-            proof=proof,
-            proof_name=proof.name if proof else "",
-        )
+        proof, scan = data.get("proof"), data.get("scan")
+        facts = {
+            "actor": self.request.user,
+            "status": data["status"],
+            "delivered_on": data["delivered_on"],
+            "method": data["method"],
+            "proof": proof,
+            "proof_name": proof.name if proof else "",
+            "tracking_number": data["tracking_number"],
+            "tracking_status": data["tracking_status"],
+        }
+        if data["paper_record"]:
+            delivery_record(
+                self.case,
+                letter=data["paper_letter"],
+                paper_record=True,
+                scan=scan,
+                scan_name=scan.name if scan else "",
+                **facts,
+            )
+        else:
+            legal_doc_record_delivery(self.documents().get(pk=data["document"]), **facts)
         self.success_message = _("Delivery recorded.")
 
 
