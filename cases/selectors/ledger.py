@@ -328,3 +328,54 @@ def late_fee_payable(unit: Unit, *, as_of: dt.date) -> Decimal:
     differ by a few fen from ``UnitArrears.late_fee``, which rounds the unit's exact total."""
     charges = charge_balances(Unit.objects.filter(pk=unit.pk), as_of=as_of)
     return sum((charge_late_fee_owed(charge) for charge in charges), Decimal(0))
+
+
+@dataclass(frozen=True)
+class PaidPart:
+    """What part of a payment paid: one charge's principal or late fee."""
+
+    charge_id: int
+    item: str
+    item_label: str
+    period_start: dt.date
+    period_end: dt.date
+    target: str
+    target_label: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class PaymentLine:
+    """A payment with what it paid, charge by charge; ``credit`` is what it left unallocated."""
+
+    payment: Payment
+    parts: list[PaidPart]
+
+    @property
+    def credit(self) -> Decimal:
+        return self.payment.amount - sum((p.amount for p in self.parts), Decimal(0))
+
+
+def payment_lines(unit: Unit, *, limit: int = 50) -> list[PaymentLine]:
+    """The unit's payments, newest first, each with the charges and parts it paid."""
+    payments = list(Payment.objects.filter(unit=unit).order_by("-paid_on", "-id")[:limit])
+    parts: dict[int, list[PaidPart]] = defaultdict(list)
+    allocations = (
+        Allocation.objects.filter(payment__in=payments)
+        .select_related("charge")
+        .order_by("charge__due_date", "charge_id", "target")
+    )
+    for a in allocations:
+        parts[a.payment_id].append(
+            PaidPart(
+                charge_id=a.charge_id,
+                item=a.charge.item,
+                item_label=a.charge.get_item_display(),
+                period_start=a.charge.period_start,
+                period_end=a.charge.period_end,
+                target=a.target,
+                target_label=a.get_target_display(),
+                amount=a.amount,
+            )
+        )
+    return [PaymentLine(p, parts.get(p.pk, [])) for p in payments]

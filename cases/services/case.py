@@ -137,9 +137,10 @@ def _apply_transition(
     note: str = "",
     payload: dict | None = None,
     params: dict | None = None,
+    files: tuple[str, ...] = (),
 ):
-    """Guard, change, save, one evidence entry, on_commit signal. Permission is the
-    caller's business (system steps skip it)."""
+    """Guard, change, save, one evidence entry (with ``files``, stored SHA-256s), on_commit
+    signal. Permission is the caller's business (system steps skip it)."""
     spec = TRANSITIONS[name]
     if locked.stage not in spec.sources:
         raise TransitionRefused(
@@ -179,6 +180,7 @@ def _apply_transition(
             "params": {k: str(v) for k, v in params.items()},
             **(payload or {}),
         },
+        files=files,
     )
     signal_kwargs = {
         "case_id": locked.pk,

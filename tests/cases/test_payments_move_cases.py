@@ -125,12 +125,16 @@ def test_a_partial_payment_leaves_the_stage_and_writes_one_payment_entry(kit, st
     assert kit.entry_count(case) == before + 1
     kind, data = _last(kit, case)
     assert kind == EvidenceKind.PAYMENT
-    assert data | {
-        "payment": payment.pk,
-        "amount": "400.00",
-        "paid_on": kit.as_of.isoformat(),
-        "principal_after": "600",
-    } == data
+    assert (
+        data
+        | {
+            "payment": payment.pk,
+            "amount": "400.00",
+            "paid_on": kit.as_of.isoformat(),
+            "principal_after": "600",
+        }
+        == data
+    )
     assert [(p["target"], p["amount"]) for p in data["paid"]] == [("principal", "400.00")]
     assert kit.entries(case)[-1].actor_id == kit.people.finance.pk
 
