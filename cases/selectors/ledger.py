@@ -266,7 +266,7 @@ def arrears_as_of(
             by_item=by_item.get(unit_id, {}),
             by_period=dict(sorted(by_period.get(unit_id, {}).items())),
             charges=charges.get(unit_id, []),
-            late_fee_payable=Decimal(payable_fen) / FEN,
+            late_fee_payable=money(Decimal(payable_fen) / FEN),
         )
         for unit_id, principal_fen, oldest_due, late_e8, waived_fen, paid_fen, payable_fen in rows
     }
