@@ -176,6 +176,12 @@ def charge_balances(units: QuerySet[Unit] | None = None, *, as_of: dt.date) -> Q
     )
 
 
+# A charge's accrued late fee rounded half up to the fen, as a whole number on both databases:
+# on PostgreSQL the sums are numeric (SUM of bigint), so "/" alone would not truncate.
+_ACCRUED_FEN = "((late_fee_e8 + {half}) - (late_fee_e8 + {half}) %% {scale}) / {scale}".format(
+    half=RATE_SCALE // 2, scale=RATE_SCALE
+)
+
 _ROLLUP = """
 SELECT unit_id,
        SUM(outstanding_fen),
@@ -183,8 +189,8 @@ SELECT unit_id,
        SUM(late_fee_e8),
        SUM(late_fee_waived_fen),
        SUM(late_fee_paid_fen),
-       SUM(CASE WHEN (late_fee_e8 + {half}) / {scale} > late_fee_waived_fen + late_fee_paid_fen
-                THEN (late_fee_e8 + {half}) / {scale} - late_fee_waived_fen - late_fee_paid_fen
+       SUM(CASE WHEN {accrued_fen} > late_fee_waived_fen + late_fee_paid_fen
+                THEN {accrued_fen} - late_fee_waived_fen - late_fee_paid_fen
                 ELSE 0 END)
   FROM ({per_charge}) per_charge
  GROUP BY unit_id
@@ -233,7 +239,7 @@ def arrears_as_of(
     connection = connections[router.db_for_read(Charge)]
     with connection.cursor() as cursor:
         cursor.execute(
-            _ROLLUP.format(per_charge=sql, scale=RATE_SCALE, half=RATE_SCALE // 2), params
+            _ROLLUP.format(per_charge=sql, scale=RATE_SCALE, accrued_fen=_ACCRUED_FEN), params
         )
         rows = cursor.fetchall()
 
