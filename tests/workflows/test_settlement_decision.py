@@ -17,8 +17,10 @@ from django.urls import reverse
 from cases.models import Adjustment, EvidenceKind, Stage
 from cases.selectors.ledger import arrears_for_unit
 from cases.services.ledger import payment_record
+from cases.storage import blob_read
 from legal_docs.kinds import DocumentKind
 from legal_docs.models import LegalDocument
+from legal_docs.rendering import docx_text
 
 pytestmark = pytest.mark.usefixtures("system_actor_may_log_contacts")
 
@@ -125,9 +127,11 @@ def test_approving_with_the_waiver_leaves_nothing_due_and_closes_the_case(
         "{'late_fee': '108.00'}",
     )
     assert desk.data(desk.entries(case)[at])["amount"] == "108.00"
-    assert [d.kind for d in LegalDocument.objects.filter(case=case)] == [
-        DocumentKind.LAWYER_LETTER_WITHDRAWAL
-    ]
+    (notice,) = LegalDocument.objects.filter(case=case)
+    assert notice.kind == DocumentKind.LAWYER_LETTER_WITHDRAWAL
+    text = docx_text(blob_read(notice.sha256))
+    assert "其余人民币108.00元经委托人同意予以减免" in text  # not "缴清全部欠费"
+    assert "缴清全部欠费" not in text
 
 
 def test_rejecting_keeps_the_case_open(desk, staff, paid_principal):
