@@ -12,7 +12,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import Allocation, Case, InstallmentPlan
+from cases.models import Allocation, Case, InstallmentPlan, Unit
 from cases.models.case import ESCALATION_STAGES
 from cases.models.evidence import EvidenceKind
 from cases.roles import Role
@@ -31,9 +31,9 @@ from cases.services.evidence import evidence_append
 def plan_charges_owed(case: Case, *, as_of: dt.date) -> list[int]:
     """The charges a plan proposed on ``as_of`` pays: those past due with principal or late
     fee still owed."""
-    balances = charge_balances(
-        case.unit.__class__.objects.filter(pk=case.unit_id), as_of=as_of
-    ).filter(due_date__lt=as_of)
+    balances = charge_balances(Unit.objects.filter(pk=case.unit_id), as_of=as_of).filter(
+        due_date__lt=as_of
+    )
     return [c.pk for c in balances if c.outstanding_fen > 0 or charge_late_fee_owed(c) > Decimal(0)]
 
 
