@@ -423,7 +423,9 @@ def build_context(
         }
     elif kind == K.INSTALLMENT_AGREEMENT:
         plan = plan or (
-            case.installment_plans.filter(status=InstallmentPlan.Status.APPROVED).first()
+            case.installment_plans.filter(
+                status__in=[InstallmentPlan.Status.APPROVED, InstallmentPlan.Status.SIGNED]
+            ).first()
             if case
             else None
         )

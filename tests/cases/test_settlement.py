@@ -112,6 +112,23 @@ def test_a_principal_only_payment_after_the_lawyer_letter_asks_for_a_withdrawal(
         kit.transition(kit.fresh(case), "close", actor=kit.people.manager)
 
 
+def test_the_sweep_asks_the_same_definition(kit):
+    """Principal paid on a lawyer-letter case whose payment reaction was lost (a rejected
+    withdrawal reset by a new payment is the usual way): the sweep asks for the withdrawal;
+    a pre-legal case with late fee owed is not settled."""
+    legal = kit.case(stage=Stage.LAWYER_LETTER, owing="1200.00", days_overdue=90)
+    early = kit.case(stage=Stage.REMINDING, owing="1000.00", days_overdue=60)
+    kit.pay(early.unit, "1000.00")
+    kit.pay(legal.unit, "1200.00")
+    assert kit.stage(legal) == Stage.WITHDRAWAL_PENDING
+    type(legal).objects.filter(pk=legal.pk).update(stage=Stage.LAWYER_LETTER, return_stage="")
+
+    report = sweep_run(as_of=AS_OF)
+
+    assert report.withdrawal_requested == 1 and report.settled == 0, report.errors
+    assert (kit.stage(legal), kit.stage(early)) == (Stage.WITHDRAWAL_PENDING, Stage.REMINDING)
+
+
 # --- allocation order ----------------------------------------------------------------------
 
 
