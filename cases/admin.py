@@ -460,8 +460,16 @@ class PaymentAdmin(ServiceAddAdmin):
     list_select_related = ("unit__estate", "recorded_by")
     date_hierarchy = "paid_on"
     search_fields = ("unit__building", "unit__number", "reference", "payer_name")
-    autocomplete_fields = ("unit",)
-    fields = ("unit", "amount", "paid_on", "method", "reference", "payer_name")
+    autocomplete_fields = ("unit", "designated_charges")
+    fields = (
+        "unit",
+        "amount",
+        "paid_on",
+        "method",
+        "reference",
+        "payer_name",
+        "designated_charges",
+    )
     inlines = (SourceAllocationInline,)
 
     def get_queryset(self, request):
@@ -500,6 +508,7 @@ class PaymentAdmin(ServiceAddAdmin):
             method=data["method"],
             reference=data.get("reference", ""),
             payer_name=data.get("payer_name", ""),
+            designated_charges=data.get("designated_charges") or (),
         )
 
 

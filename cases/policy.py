@@ -68,6 +68,9 @@ class CaseFacts:
     payment_order_served_on: dt.date | None = None
     objection_deadline: dt.date | None = None
     objected_on: dt.date | None = None
+    # What remains to settle (``UnitArrears.remainder``/``paid_in_full``, the one definition).
+    remainder: Decimal = Decimal(0)
+    late_fee_owed: Decimal = Decimal(0)
 
 
 # Contacts that count as documented: a wrong number reached nobody.
@@ -138,6 +141,8 @@ def case_facts(case: Case, *, as_of: dt.date | None = None) -> CaseFacts:
         payment_order_served_on=case.payment_order_served_on,
         objection_deadline=case.objection_deadline,
         objected_on=case.objected_on,
+        remainder=arrears.remainder,
+        late_fee_owed=arrears.late_fee_payable,
     )
 
 
@@ -299,10 +304,39 @@ def judgment_guard(f: CaseFacts, estate: Estate) -> GuardResult:
     return allow()
 
 
+def remainder_text(principal: Decimal, late_fee: Decimal) -> str:
+    """“¥358.17 remains (principal 0.00, late fee 358.17)”: how every refusal names it."""
+    return _("%(total)s remains (principal %(p)s, late fee %(l)s)") % {
+        "total": money(principal) + late_fee,
+        "p": money(principal),
+        "l": late_fee,
+    }
+
+
 def _paid_in_full(f: CaseFacts) -> GuardResult:
-    if f.principal > 0:
-        return refuse(_("%(p)s principal is still owed.") % {"p": money(f.principal)})
+    # Paid in full is ``UnitArrears.paid_in_full``: nothing remains to the fen.
+    if f.remainder > 0:
+        return refuse(
+            _("Not paid in full: %(what)s.")
+            % {"what": remainder_text(f.principal, f.late_fee_owed)}
+        )
     return allow(_("Paid in full."))
+
+
+def payment_step(stage: str, return_stage: str, arrears) -> str | None:
+    """The step a case takes when its unit's ledger changed (a payment, the daily sweep):
+    ``settle`` once paid in full before any lawyer letter; from the lawyer letter on,
+    ``request_withdrawal`` once the principal is paid — a manager then decides on any late
+    fee that remains (approve with a waiver, or keep the case open); otherwise ``None``.
+    ``arrears`` is the unit's ``UnitArrears`` (``None``: it owes nothing)."""
+    effective = return_stage if stage in PAUSED_STAGES and return_stage else stage
+    paid_in_full = arrears is None or arrears.paid_in_full
+    principal_paid = arrears is None or money(arrears.principal) <= 0
+    if effective in PRE_LEGAL_STAGES and stage in PRE_LEGAL_STAGES + PAUSED_STAGES:
+        return "settle" if paid_in_full else None
+    if effective in LEGAL_STAGES and stage in LEGAL_STAGES + PAUSED_STAGES:
+        return "request_withdrawal" if principal_paid else None
+    return None
 
 
 def _effective_stage(f: CaseFacts) -> str:

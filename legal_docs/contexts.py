@@ -11,7 +11,7 @@ import json
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Max
+from django.db.models import Max, Sum
 from django.utils import timezone
 
 from cases.legal_rules import court_fee
@@ -246,6 +246,19 @@ def _last_paid_on(unit: Unit) -> str:
     return date_cn(day) if day else ""
 
 
+def _waived_for_case(unit: Unit, case: Case | None) -> Decimal:
+    """What was waived on the unit while ``case`` was open (a withdrawal approved together
+    with a waiver of the remainder): the withdrawal documents then say so instead of
+    "paid in full"."""
+    if case is None:
+        return Decimal(0)
+    return Adjustment.objects.filter(
+        unit=unit,
+        kind__in=[Adjustment.Kind.LATE_FEE_WAIVER, Adjustment.Kind.PRINCIPAL_WAIVER],
+        effective_on__gte=case.opened_on,
+    ).aggregate(s=Sum("amount"))["s"] or Decimal(0)
+
+
 def _claims(context: dict, arrears: UnitArrears, *, rate: Decimal, payment_order: bool):
     late_fee = arrears.late_fee if rate > 0 else Decimal(0)
     claim = arrears.principal + late_fee
@@ -355,15 +368,31 @@ def build_context(
     elif kind == K.LAWYER_LETTER_WITHDRAWAL:
         firm, lawyer = _law_firm(unit)
         paid_on = _last_paid_on(unit)
+        waived = _waived_for_case(unit, case)
         context |= {
             "law_firm": firm,
             "lawyer": lawyer,
             "lawyer_letter_date": _lawyer_letter_date(case),
             "paid_on": paid_on,
-            "reason": f"业主已于{paid_on}缴清全部欠费" if paid_on else "经协商一致",
+            "waived": _money(waived) if waived else "",
+            "reason": (
+                (
+                    f"业主已于{paid_on}缴清欠费本金，其余人民币{_money(waived)}元经委托人同意予以减免"
+                    if waived
+                    else f"业主已于{paid_on}缴清全部欠费"
+                )
+                if paid_on
+                else "经协商一致"
+            ),
         }
     elif kind == K.LAWSUIT_WITHDRAWAL:
         paid_on = _last_paid_on(unit)
+        waived = _waived_for_case(unit, case)
+        settled = (
+            f"缴清欠费本金，其余人民币{_money(waived)}元经同意予以减免"
+            if waived
+            else "缴清全部欠费"
+        )
         claim = _claim_filed(case, arrears, rate=rate)
         payment_order = case is not None and case.litigation_kind == LitigationKind.PAYMENT_ORDER
         fee = (
@@ -379,13 +408,13 @@ def build_context(
             "procedure": "payment_order" if payment_order else "lawsuit",
             "reason": (
                 (
-                    f"被申请人已于{paid_on}缴清全部欠费，申请人申请撤回支付令申请"
+                    f"被申请人已于{paid_on}{settled}，申请人申请撤回支付令申请"
                     if paid_on
                     else "申请人申请撤回支付令申请"
                 )
                 if payment_order
                 else (
-                    f"被告已于{paid_on}缴清全部欠费，原告申请撤回起诉"
+                    f"被告已于{paid_on}{settled}，原告申请撤回起诉"
                     if paid_on
                     else "原告申请撤回起诉"
                 )
@@ -399,7 +428,9 @@ def build_context(
         }
     elif kind == K.INSTALLMENT_AGREEMENT:
         plan = plan or (
-            case.installment_plans.filter(status=InstallmentPlan.Status.APPROVED).first()
+            case.installment_plans.filter(
+                status__in=[InstallmentPlan.Status.APPROVED, InstallmentPlan.Status.SIGNED]
+            ).first()
             if case
             else None
         )
@@ -420,6 +451,7 @@ def build_context(
             "plan_total_capital": _capitals(total),
             "default_days": estate.installment_default_days,
             "reason": plan.reason if plan else "",
+            "late_fee_accrues_during_plan": estate.late_fee_accrues_during_plan,
         }
     elif kind == K.WAIVER_APPROVAL:
         a = adjustment

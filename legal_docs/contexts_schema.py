@@ -193,6 +193,7 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
         "lawyer": LAWYER,
         "lawyer_letter_date": "2026年10月15日",
         "paid_on": "2026年11月20日",
+        "waived": "",  # or the late fee waived with the withdrawal, e.g. "358.17"
         "reason": "业主已于2026年11月20日缴清全部欠费",
     },
     K.LAWSUIT_WITHDRAWAL: COMMON
@@ -232,6 +233,8 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
         "plan_total_capital": "人民币叁仟伍佰壹拾捌元陆角贰分",
         "default_days": 10,
         "reason": "家庭生活困难",
+        # Estate term: does late fee keep accruing on the plan's arrears while it runs?
+        "late_fee_accrues_during_plan": True,
     },
     K.WAIVER_APPROVAL: COMMON
     | {

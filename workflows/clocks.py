@@ -4,9 +4,10 @@ database, claimed by a periodic task — never long countdowns or ETAs).
 - ``claim``: ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two workers running the
   same periodic task at once each take different rows; on SQLite (one writer at a time
   anyway) the plain selection.
-- ``installments_check``: an approved plan whose installment is unpaid more than the
+- ``installments_check``: a signed plan whose installment is unpaid more than the
   estate's ``installment_default_days`` after its due date defaults (the case goes back to its
-  earlier stage, with evidence); a plan paid in full is marked completed.
+  earlier stage, with evidence); a plan whose own charges are paid up to its total is marked
+  completed (with an evidence entry).
 - ``deadlines_expire``: a served demand or lawyer letter whose deadline has passed makes its
   case eligible for the next step today, not at the next sweep.
 - ``payment_orders_effective``: a payment order served more than 15 days ago with no
@@ -23,16 +24,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connections, transaction
-from django.db.models import Exists, OuterRef, QuerySet, Sum
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import Case, Delivery, InstallmentPlan, LitigationKind, Payment, Stage
+from cases.models import Case, Delivery, InstallmentPlan, LitigationKind, Stage
 from cases.models.case import TRANSITIONS
 from cases.models.contact import SERVED_STATUSES, Letter
 from cases.policy import guard_for
 from cases.services.case import CaseError, case_transition, system_user
 from cases.services.evidence import ChainProblem, evidence_verify
+from cases.services.plan import plan_complete, plan_paid_towards
 from cases.services.sweep import NEXT_STEP, priority_score
 from workflows.approvals.models import SystemAlert
 from workflows.approvals.notify import managers_notify
@@ -63,14 +65,6 @@ class InstallmentReport:
     errors: list[str] = field(default_factory=list)
 
 
-def _paid_towards(plan: InstallmentPlan, *, as_of: dt.date) -> Decimal:
-    """What the unit paid from the day the plan was proposed up to ``as_of``."""
-    start = timezone.localtime(plan.requested_at).date()
-    return Payment.objects.filter(
-        unit_id=plan.case.unit_id, paid_on__gte=start, paid_on__lte=as_of
-    ).aggregate(s=Sum("amount"))["s"] or Decimal(0)
-
-
 def _first_defaulted(plan: InstallmentPlan, *, paid: Decimal, as_of: dt.date, grace: int):
     """The first installment more than ``grace`` days past due and not covered by ``paid``."""
     due_so_far = Decimal(0)
@@ -83,9 +77,9 @@ def _first_defaulted(plan: InstallmentPlan, *, paid: Decimal, as_of: dt.date, gr
 
 def _check_plan(plan: InstallmentPlan, *, as_of: dt.date, actor, report) -> None:
     case = plan.case
-    paid = _paid_towards(plan, as_of=as_of)
+    paid = plan_paid_towards(plan, as_of=as_of)
     if paid >= plan.total:
-        InstallmentPlan.objects.filter(pk=plan.pk).update(status=InstallmentPlan.Status.COMPLETED)
+        plan_complete(plan, as_of=as_of, paid=paid, actor=actor)
         report.completed += 1
         return
     if case.stage != Stage.PAYMENT_PLAN:
@@ -117,12 +111,14 @@ def _check_plan(plan: InstallmentPlan, *, as_of: dt.date, actor, report) -> None
         paid=paid,
         due_so_far=due_so_far,
     )
-    InstallmentPlan.objects.filter(pk=plan.pk).update(status=InstallmentPlan.Status.DEFAULTED)
+    InstallmentPlan.objects.filter(pk=plan.pk).update(
+        status=InstallmentPlan.Status.DEFAULTED, ended_on=as_of
+    )
     report.defaulted += 1
 
 
 def installments_check(*, as_of: dt.date | None = None) -> InstallmentReport:
-    """Check every approved installment plan as of ``as_of`` (today by default). Each plan
+    """Check every signed installment plan as of ``as_of`` (today by default). Each plan
     is claimed (skip locked) in its own transaction, so concurrent checkers never handle
     the same plan and a refused default leaves the others unaffected. Running it twice on a
     day changes nothing the second time."""
@@ -130,7 +126,7 @@ def installments_check(*, as_of: dt.date | None = None) -> InstallmentReport:
     report = InstallmentReport(as_of=as_of)
     actor = system_user()
     ids = list(
-        InstallmentPlan.objects.filter(status=InstallmentPlan.Status.APPROVED).values_list(
+        InstallmentPlan.objects.filter(status=InstallmentPlan.Status.SIGNED).values_list(
             "id", flat=True
         )
     )
@@ -140,7 +136,7 @@ def installments_check(*, as_of: dt.date | None = None) -> InstallmentReport:
                 plan = (
                     claim(
                         InstallmentPlan.objects.filter(
-                            pk=plan_id, status=InstallmentPlan.Status.APPROVED
+                            pk=plan_id, status=InstallmentPlan.Status.SIGNED
                         )
                     )
                     .select_related("case__unit__estate")

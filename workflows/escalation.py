@@ -21,8 +21,8 @@ def documents_for(case: Case, target: str, source: str) -> list[str]:
         return [litigation_document_kind(case), K.EVIDENCE_LIST]
     if target == Stage.WITHDRAWN:
         return [K.LAWSUIT_WITHDRAWAL if case.filed_on else K.LAWYER_LETTER_WITHDRAWAL]
-    if target == Stage.PAYMENT_PLAN:
-        return [K.INSTALLMENT_AGREEMENT]
+    # The 分期付款协议 is generated when the plan is approved (for the owner to sign);
+    # entering payment_plan is its signing, which produces nothing new.
     return []
 
 

@@ -12,10 +12,10 @@ from .contact import Letter as Letter
 from .contact import Outcome as Outcome
 from .contact import PromiseStatus as PromiseStatus
 from .contact import ProofGrade as ProofGrade
+from .contact import TrackingStatus as TrackingStatus
 from .contract import FeeStandard as FeeStandard
 from .contract import ManagementRules as ManagementRules
 from .contract import ServiceContract as ServiceContract
-from .contact import TrackingStatus as TrackingStatus
 from .estate import AllocationRule as AllocationRule
 from .estate import Estate as Estate
 from .estate import Party as Party

@@ -70,6 +70,14 @@ class Estate(models.Model):
             "applications then claim no late fee, whatever the daily rate."
         ),
     )
+    late_fee_accrues_during_plan = models.BooleanField(
+        _("late fee accrues during an installment plan"),
+        default=True,
+        help_text=_(
+            "Off when the installment agreement suspends late fees: from the day the owner "
+            "signs until the plan ends, the plan's charges accrue no late fee."
+        ),
+    )
     province = models.CharField(
         _("province (省份)"),
         max_length=20,

@@ -140,6 +140,16 @@ class Payment(models.Model):
     method = models.CharField(_("method"), max_length=10, choices=Method.choices, default="bank")
     reference = models.CharField(_("receipt or transaction no."), max_length=80, blank=True)
     payer_name = models.CharField(_("payer"), max_length=200, blank=True)
+    designated_charges = models.ManyToManyField(
+        Charge,
+        blank=True,
+        related_name="designating_payments",
+        verbose_name=_("designated charges"),
+        help_text=_(
+            "The charges the payer said this payment is for (Civil Code art. 560): they are "
+            "paid first, principal then late fee; the rest goes by the usual order."
+        ),
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

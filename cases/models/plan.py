@@ -6,12 +6,15 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from .case import Case
+from .evidence import StoredFile
+from .ledger import Charge
 
 
 class InstallmentPlan(models.Model):
     class Status(models.TextChoices):
         PROPOSED = "proposed", _("Proposed")
-        APPROVED = "approved", _("Approved")
+        APPROVED = "approved", _("Approved, awaiting signature")
+        SIGNED = "signed", _("Signed (in force)")
         REJECTED = "rejected", _("Rejected")
         COMPLETED = "completed", _("Completed")
         DEFAULTED = "defaulted", _("Defaulted")
@@ -40,6 +43,36 @@ class InstallmentPlan(models.Model):
     )
     requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    charges = models.ManyToManyField(
+        Charge,
+        blank=True,
+        related_name="installment_plans",
+        verbose_name=_("charges"),
+        help_text=_("The charges owed when the plan was proposed: what the plan pays."),
+    )
+    signed_on = models.DateField(_("signed by the owner on"), null=True, blank=True)
+    signed_scan = models.ForeignKey(
+        StoredFile,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("signed agreement (scan)"),
+    )
+    signature_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("signature recorded by"),
+    )
+    ended_on = models.DateField(
+        _("ended on"),
+        null=True,
+        blank=True,
+        help_text=_("The day the plan was completed or defaulted."),
+    )
 
     class Meta:
         verbose_name = _("installment plan")
@@ -55,6 +88,11 @@ class InstallmentPlan(models.Model):
                 condition=~Q(approved_by=F("requested_by")),
                 name="plan_not_self_approved",
                 violation_error_message=_("The requester cannot approve their own plan."),
+            ),
+            models.CheckConstraint(
+                condition=Q(signed_on__isnull=True) | Q(signed_scan__isnull=False),
+                name="plan_signed_with_scan",
+                violation_error_message=_("A signed plan keeps the scan of the signed agreement."),
             ),
         ]
 

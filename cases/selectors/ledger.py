@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connections, router
-from django.db.models import F, Max, Q, QuerySet, Sum, Value
+from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest, Least
 
 from cases.db import DaysBetween, Fen, ScaledInt
@@ -59,6 +59,9 @@ class UnitArrears:
     late_fee_waived: Decimal
     late_fee_paid: Decimal
     credit: Decimal = Decimal(0)
+    # Each charge's owed late fee rounded to the fen, summed: what payments and waivers can
+    # still settle (``late_fee`` rounds the unit's exact total and may differ by a few fen).
+    late_fee_payable: Decimal = Decimal(0)
     by_item: dict[str, Decimal] = field(default_factory=dict)
     by_period: dict[dt.date, Decimal] = field(default_factory=dict)
     charges: list[OpenCharge] = field(default_factory=list)
@@ -76,12 +79,55 @@ class UnitArrears:
     def total_due(self) -> Decimal:
         return self.principal + self.late_fee
 
+    @property
+    def remainder(self) -> Decimal:
+        """What is still to settle, to the fen: principal + accrued late fee − waived − paid,
+        the late fee taken charge by charge as the ledger allocates it."""
+        return money(self.principal) + self.late_fee_payable
+
+    @property
+    def paid_in_full(self) -> bool:
+        """The one definition of "paid in full": nothing remains (``remainder`` is 0.00).
+        Settle, close, the payment reaction, the sweep and the documents all ask this."""
+        return self.remainder <= 0
+
 
 def _accrual_days(as_of: dt.date):
     """Days a charge's principal has been accruing late fees on ``as_of`` (≥ 0)."""
     return Greatest(
         Value(0), DaysBetween(Value(as_of), F("due_date")) - F("unit__estate__grace_days")
     )
+
+
+def _plan_window(as_of: dt.date):
+    """The window of the signed installment plan covering each charge where the estate
+    suspends late fees during a plan, as days before ``as_of``: (signing, end) — the end is
+    0 while the plan runs. ``None`` when no such plan exists (the usual, cheaper query)."""
+    from cases.models import InstallmentPlan
+
+    suspending = InstallmentPlan.objects.filter(
+        signed_on__isnull=False,
+        signed_on__lte=as_of,
+        case__unit__estate__late_fee_accrues_during_plan=False,
+    )
+    if not suspending.exists():
+        return None
+    plan = suspending.filter(charges=OuterRef("pk")).order_by("-signed_on", "-pk")
+    start = Subquery(
+        plan.annotate(back=DaysBetween(Value(as_of), F("signed_on"))).values("back")[:1]
+    )
+    end = Subquery(
+        plan.annotate(back=Greatest(Value(0), DaysBetween(Value(as_of), F("ended_on")))).values(
+            "back"
+        )[:1]
+    )
+    return Coalesce(start, Value(0)), Coalesce(end, Value(0))
+
+
+def _days_in_plan(days_back):
+    """Of the days from ``days_back`` days before ``as_of`` up to ``as_of``, those inside the
+    charge's plan window (``plan_start_back`` … ``plan_end_back`` days before ``as_of``)."""
+    return Greatest(Value(0), Least(days_back, F("plan_start_back")) - F("plan_end_back"))
 
 
 def charge_balances(units: QuerySet[Unit] | None = None, *, as_of: dt.date) -> QuerySet[Charge]:
@@ -99,6 +145,12 @@ def charge_balances(units: QuerySet[Unit] | None = None, *, as_of: dt.date) -> Q
     qs = Charge.objects.all()
     if units is not None:
         qs = qs.filter(unit__in=units)
+    plan_window = _plan_window(as_of)
+    if plan_window is not None:
+        # Days inside a signed plan whose estate suspends late fees accrue nothing.
+        qs = qs.annotate(plan_start_back=plan_window[0], plan_end_back=plan_window[1])
+        accrual_days = accrual_days - _days_in_plan(accrual_days)
+        allocation_days = allocation_days - _days_in_plan(allocation_days)
     return qs.annotate(
         principal_credited_fen=Coalesce(Sum(Fen("allocations__amount"), filter=principal), 0),
         credited_fen_days=Coalesce(
@@ -124,13 +176,22 @@ def charge_balances(units: QuerySet[Unit] | None = None, *, as_of: dt.date) -> Q
     )
 
 
+# A charge's accrued late fee rounded half up to the fen, as a whole number on both databases:
+# on PostgreSQL the sums are numeric (SUM of bigint), so "/" alone would not truncate.
+_ACCRUED_FEN = "((late_fee_e8 + {half}) - (late_fee_e8 + {half}) %% {scale}) / {scale}".format(
+    half=RATE_SCALE // 2, scale=RATE_SCALE
+)
+
 _ROLLUP = """
 SELECT unit_id,
        SUM(outstanding_fen),
        MIN(CASE WHEN outstanding_fen > 0 THEN due_date END),
        SUM(late_fee_e8),
        SUM(late_fee_waived_fen),
-       SUM(late_fee_paid_fen)
+       SUM(late_fee_paid_fen),
+       SUM(CASE WHEN {accrued_fen} > late_fee_waived_fen + late_fee_paid_fen
+                THEN {accrued_fen} - late_fee_waived_fen - late_fee_paid_fen
+                ELSE 0 END)
   FROM ({per_charge}) per_charge
  GROUP BY unit_id
 HAVING SUM(outstanding_fen) > 0
@@ -177,7 +238,9 @@ def arrears_as_of(
     sql, params = per_charge.query.sql_with_params()
     connection = connections[router.db_for_read(Charge)]
     with connection.cursor() as cursor:
-        cursor.execute(_ROLLUP.format(per_charge=sql, scale=RATE_SCALE), params)
+        cursor.execute(
+            _ROLLUP.format(per_charge=sql, scale=RATE_SCALE, accrued_fen=_ACCRUED_FEN), params
+        )
         rows = cursor.fetchall()
 
     credit = _credit_by_unit(units, as_of=as_of)
@@ -209,8 +272,9 @@ def arrears_as_of(
             by_item=by_item.get(unit_id, {}),
             by_period=dict(sorted(by_period.get(unit_id, {}).items())),
             charges=charges.get(unit_id, []),
+            late_fee_payable=money(Decimal(payable_fen) / FEN),
         )
-        for unit_id, principal_fen, oldest_due, late_e8, waived_fen, paid_fen in rows
+        for unit_id, principal_fen, oldest_due, late_e8, waived_fen, paid_fen, payable_fen in rows
     }
 
 
@@ -270,3 +334,54 @@ def late_fee_payable(unit: Unit, *, as_of: dt.date) -> Decimal:
     differ by a few fen from ``UnitArrears.late_fee``, which rounds the unit's exact total."""
     charges = charge_balances(Unit.objects.filter(pk=unit.pk), as_of=as_of)
     return sum((charge_late_fee_owed(charge) for charge in charges), Decimal(0))
+
+
+@dataclass(frozen=True)
+class PaidPart:
+    """What part of a payment paid: one charge's principal or late fee."""
+
+    charge_id: int
+    item: str
+    item_label: str
+    period_start: dt.date
+    period_end: dt.date
+    target: str
+    target_label: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class PaymentLine:
+    """A payment with what it paid, charge by charge; ``credit`` is what it left unallocated."""
+
+    payment: Payment
+    parts: list[PaidPart]
+
+    @property
+    def credit(self) -> Decimal:
+        return self.payment.amount - sum((p.amount for p in self.parts), Decimal(0))
+
+
+def payment_lines(unit: Unit, *, limit: int = 50) -> list[PaymentLine]:
+    """The unit's payments, newest first, each with the charges and parts it paid."""
+    payments = list(Payment.objects.filter(unit=unit).order_by("-paid_on", "-id")[:limit])
+    parts: dict[int, list[PaidPart]] = defaultdict(list)
+    allocations = (
+        Allocation.objects.filter(payment__in=payments)
+        .select_related("charge")
+        .order_by("charge__due_date", "charge_id", "target")
+    )
+    for a in allocations:
+        parts[a.payment_id].append(
+            PaidPart(
+                charge_id=a.charge_id,
+                item=a.charge.item,
+                item_label=a.charge.get_item_display(),
+                period_start=a.charge.period_start,
+                period_end=a.charge.period_end,
+                target=a.target,
+                target_label=a.get_target_display(),
+                amount=a.amount,
+            )
+        )
+    return [PaymentLine(p, parts.get(p.pk, [])) for p in payments]

@@ -53,7 +53,7 @@ from cases.models import (
 from cases.selectors.ledger import FEN, charge_balances, money
 
 AGREED_PLAN_STATUSES = (
-    InstallmentPlan.Status.APPROVED,
+    InstallmentPlan.Status.SIGNED,
     InstallmentPlan.Status.COMPLETED,
     InstallmentPlan.Status.DEFAULTED,
 )
@@ -212,17 +212,16 @@ def restart_events_by_unit(units, *, as_of: dt.date) -> dict[int, list[RestartEv
     for unit_id, pk, day in payments:
         events[unit_id].append(RestartEvent(RestartKind.PARTIAL_PAYMENT, day, f"payment {pk}"))
 
+    # The owner's signature is the acknowledgement, never the manager's approval.
     plans = (
         _restrict(InstallmentPlan.objects.order_by(), "case__unit", units)
-        .filter(status__in=AGREED_PLAN_STATUSES, decided_at__isnull=False)
-        .values_list("case__unit_id", "id", "decided_at")
+        .filter(status__in=AGREED_PLAN_STATUSES, signed_on__isnull=False, signed_on__lte=as_of)
+        .values_list("case__unit_id", "id", "signed_on")
     )
-    for unit_id, pk, decided_at in plans:
-        day = _local_date(decided_at)
-        if day <= as_of:
-            events[unit_id].append(
-                RestartEvent(RestartKind.INSTALLMENT_AGREEMENT, day, f"plan {pk}")
-            )
+    for unit_id, pk, signed_on in plans:
+        events[unit_id].append(
+            RestartEvent(RestartKind.INSTALLMENT_AGREEMENT, signed_on, f"plan {pk}")
+        )
 
     filings = (
         _restrict(Case.objects.order_by(), "unit", units)

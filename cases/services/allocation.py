@@ -37,16 +37,39 @@ def plan_allocation(
     principal: list[OpenItem],
     late_fees: list[OpenItem],
     rule: str = AllocationRule.OLDEST_FIRST,
+    on: dt.date | None = None,
+    designated: frozenset[int] | set[int] = frozenset(),
 ) -> tuple[list[PlannedAllocation], Decimal]:
-    """Principal first in the estate's order (oldest due date first by default, Civil Code
-    arts. 560/561), then accrued late fees oldest first; returns the plan and what is left
-    over, which stays as credit on the unit."""
+    """Where ``amount`` goes, and what is left over (credit on the unit).
+
+    1. The charges the payer designated (Civil Code art. 560), principal then late fee;
+    2. principal already due on ``on``, in the estate's order (oldest due date first by
+       default, art. 561);
+    3. accrued late fees, oldest first (they are all already due);
+    4. principal not yet due, oldest first.
+    Without ``on`` every item counts as due (a waiver's order)."""
     left = amount
+
+    def is_due(item: OpenItem) -> bool:
+        return on is None or item.due_date <= on
+
+    chosen = [i for i in principal if i.charge_id in designated]
+    chosen_fees = [i for i in late_fees if i.charge_id in designated]
+    rest = [i for i in principal if i.charge_id not in designated]
+    rest_fees = [i for i in late_fees if i.charge_id not in designated]
+    steps = (
+        (Allocation.Target.PRINCIPAL, chosen, AllocationRule.OLDEST_FIRST),
+        (Allocation.Target.LATE_FEE, chosen_fees, AllocationRule.OLDEST_FIRST),
+        (Allocation.Target.PRINCIPAL, [i for i in rest if is_due(i)], rule),
+        (Allocation.Target.LATE_FEE, rest_fees, AllocationRule.OLDEST_FIRST),
+        (
+            Allocation.Target.PRINCIPAL,
+            [i for i in rest if not is_due(i)],
+            AllocationRule.OLDEST_FIRST,
+        ),
+    )
     plan: list[PlannedAllocation] = []
-    for target, items, order in (
-        (Allocation.Target.PRINCIPAL, principal, rule),
-        (Allocation.Target.LATE_FEE, late_fees, AllocationRule.OLDEST_FIRST),
-    ):
+    for target, items, order in steps:
         for item in _ordered(items, order):
             if left <= 0:
                 break

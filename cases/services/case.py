@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from cases.models import Case, Unit
-from cases.models.case import LEGAL_STAGES, PAUSED_STAGES, PRE_LEGAL_STAGES, TRANSITIONS, Stage
+from cases.models.case import TRANSITIONS, Stage
 from cases.models.contact import (
     SERVED_STATUSES,
     ContactAttachment,
@@ -32,7 +32,7 @@ from cases.models.contact import (
 )
 from cases.models.evidence import EvidenceEntry, EvidenceKind, StoredFile
 from cases.permissions import user_may_transition, user_may_view_case, user_may_work_case
-from cases.policy import GuardResult, guard_for, params_guard
+from cases.policy import GuardResult, guard_for, params_guard, payment_step
 from cases.roles import SYSTEM_USERNAME, Role
 from cases.selectors.ledger import arrears_for_unit
 from cases.services.evidence import evidence_append
@@ -138,9 +138,10 @@ def _apply_transition(
     note: str = "",
     payload: dict | None = None,
     params: dict | None = None,
+    files: tuple[str, ...] = (),
 ):
-    """Guard, change, save, one evidence entry, on_commit signal. Permission is the
-    caller's business (system steps skip it)."""
+    """Guard, change, save, one evidence entry (with ``files``, stored SHA-256s), on_commit
+    signal. Permission is the caller's business (system steps skip it)."""
     spec = TRANSITIONS[name]
     if locked.stage not in spec.sources:
         raise TransitionRefused(
@@ -180,6 +181,7 @@ def _apply_transition(
             "params": {k: str(v) for k, v in params.items()},
             **(payload or {}),
         },
+        files=files,
     )
     signal_kwargs = {
         "case_id": locked.pk,
@@ -592,10 +594,44 @@ def delivery_record(
     return delivery
 
 
+def payment_evidence_payload(payment) -> dict:
+    """What a payment's evidence entry records: date, amount, receipt number and what it
+    paid, charge by charge (item, period, principal or late fee)."""
+    from cases.models import Allocation
+
+    allocations = (
+        Allocation.objects.filter(payment=payment)
+        .select_related("charge")
+        .order_by("charge__due_date", "charge_id", "target")
+    )
+    return {
+        "payment": payment.pk,
+        "amount": str(payment.amount),
+        "paid_on": payment.paid_on.isoformat(),
+        "reference": payment.reference,
+        "method": payment.method,
+        "payer": payment.payer_name,
+        "designated_charges": sorted(payment.designated_charges.values_list("pk", flat=True)),
+        "paid": [
+            {
+                "charge": a.charge_id,
+                "item": a.charge.item,
+                "period_start": a.charge.period_start.isoformat(),
+                "period_end": a.charge.period_end.isoformat(),
+                "due_date": a.charge.due_date.isoformat(),
+                "target": a.target,
+                "amount": str(a.amount),
+            }
+            for a in allocations
+        ],
+    }
+
+
 def case_payment_react(unit: Unit, payment, *, actor) -> None:
-    """A payment touched the unit: one evidence entry on its open case, and when the
-    principal reaches zero the case settles (before any lawyer letter) or goes to
-    withdrawal_pending (from the lawyer letter on; a manager must approve).
+    """A payment touched the unit: its evidence entry on the open case (date, amount,
+    receipt number, what it paid), then the step ``payment_step`` gives: ``settle`` when
+    paid in full before any lawyer letter, ``request_withdrawal`` from the lawyer letter on
+    once the principal is paid (a manager decides on any late fee that remains).
 
     Runs inside ``payment_record``'s transaction, with the unit row locked."""
     open_case = Case.objects.filter(unit=unit).exclude(stage=Stage.CLOSED).first()
@@ -603,23 +639,23 @@ def case_payment_react(unit: Unit, payment, *, actor) -> None:
         return
     locked = case_lock(open_case.pk)
     as_of = max(payment.paid_on, _today())
-    principal = arrears_for_unit(unit, as_of=as_of).principal
-    payload = {
-        "payment": payment.pk,
-        "amount": str(payment.amount),
-        "paid_on": payment.paid_on.isoformat(),
-        "principal_after": str(principal),
+    arrears = arrears_for_unit(unit, as_of=as_of)
+    after = {
+        "principal_after": str(arrears.principal),
+        "late_fee_after": str(arrears.late_fee_payable),
+        "remainder_after": str(arrears.remainder),
     }
-    effective = (
-        locked.return_stage
-        if locked.stage in PAUSED_STAGES and locked.return_stage
-        else locked.stage
+    payload = payment_evidence_payload(payment) | after
+    receipt = f" ({payment.reference})" if payment.reference else ""
+    evidence_append(
+        locked,
+        kind=EvidenceKind.PAYMENT,
+        actor=actor,
+        summary=_("Payment of %(amount)s received on %(date)s%(receipt)s")
+        % {"amount": payment.amount, "date": payment.paid_on.isoformat(), "receipt": receipt},
+        payload=payload,
     )
-    step = None
-    if principal <= 0 and locked.stage in PRE_LEGAL_STAGES + PAUSED_STAGES:
-        step = "settle" if effective in PRE_LEGAL_STAGES else "request_withdrawal"
-    elif principal <= 0 and locked.stage in LEGAL_STAGES:
-        step = "request_withdrawal"
+    step = payment_step(locked.stage, locked.return_stage, arrears)
     if step is not None:
         _apply_transition(
             locked,
@@ -627,17 +663,9 @@ def case_payment_react(unit: Unit, payment, *, actor) -> None:
             actor=system_user(),
             evidence_actor=actor,
             as_of=as_of,
-            note=_("Paid in full"),
-            payload=payload,
+            note=_("Paid in full") if arrears.paid_in_full else _("Principal paid"),
+            payload={"payment": payment.pk, "amount": str(payment.amount), **after},
         )
-        return
-    evidence_append(
-        locked,
-        kind=EvidenceKind.PAYMENT,
-        actor=actor,
-        summary=_("Payment of %(amount)s received") % {"amount": payment.amount},
-        payload=payload,
-    )
 
 
 def case_for_user(user, pk: int) -> Case:

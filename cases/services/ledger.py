@@ -201,6 +201,8 @@ def _apply_credit(unit: Unit, *, on: dt.date) -> None:
             principal=principal,
             late_fees=late_fees,
             rule=unit.estate.allocation_rule,
+            on=on,
+            designated=set(payment.designated_charges.values_list("pk", flat=True)),
         )
         _write_plan(plan, on=on, payment=payment)
         if not plan:
@@ -218,11 +220,26 @@ def payment_record(
     method: str = Payment.Method.BANK,
     reference: str = "",
     payer_name: str = "",
+    designated_charges=(),
 ) -> Payment:
-    """Record a payment and allocate it: principal by the estate's rule (oldest due date
-    first by default), then accrued late fees oldest first, the rest stays as credit.
-    Raises ``ValidationError`` for an amount ≤ 0 or another bad field; writes nothing then."""
+    """Record a payment and allocate it (``plan_allocation``): the charges the payer
+    designated first (Civil Code art. 560), then principal already due by the estate's rule
+    (oldest due date first by default), then accrued late fees oldest first, then principal
+    not yet due; the rest stays as credit. The open case gets the payment's evidence entry
+    and may move (``case_payment_react``).
+
+    Raises ``ValidationError`` for an amount ≤ 0, a designated charge of another unit, or
+    another bad field; writes nothing then."""
     unit = unit_lock(unit.pk)
+    designated = list(designated_charges)
+    foreign = [c for c in designated if c.unit_id != unit.pk]
+    if foreign:
+        raise ValidationError(
+            {
+                "designated_charges": _("Charge #%(id)s is not a charge of %(unit)s.")
+                % {"id": foreign[0].pk, "unit": unit.label}
+            }
+        )
     payment = _validated(
         Payment(
             unit=unit,
@@ -235,9 +252,15 @@ def payment_record(
         )
     )
     payment.save()
+    payment.designated_charges.set(designated)
     principal, late_fees = _open_items(unit, on=paid_on)
     plan, _left = plan_allocation(
-        amount, principal=principal, late_fees=late_fees, rule=unit.estate.allocation_rule
+        amount,
+        principal=principal,
+        late_fees=late_fees,
+        rule=unit.estate.allocation_rule,
+        on=paid_on,
+        designated={c.pk for c in designated},
     )
     _write_plan(plan, on=paid_on, payment=payment)
     from cases.services.case import case_payment_react  # the case reacts in this transaction

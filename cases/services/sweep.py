@@ -34,6 +34,7 @@ from cases.policy import (
     GUARDS,
     CaseFacts,
     always,
+    payment_step,
     proven_deadlines,
 )
 from cases.selectors.ledger import UnitArrears, arrears_as_of
@@ -138,32 +139,31 @@ def _open_new_cases(arrears: dict[int, UnitArrears], *, as_of, actor, report) ->
 
 
 def _move_paid_cases(arrears, *, as_of, actor, report) -> None:
-    owing = {uid for uid, a in arrears.items() if a.principal > 0}
     # A manager who rejected a withdrawal is not asked again by the sweep; a new payment does.
     candidates = (
         Case.objects.filter(stage__in=PRE_LEGAL_STAGES + LEGAL_STAGES + PAUSED_STAGES)
         .exclude(withdrawal_rejected=True)
-        .values_list("id", "unit_id")
+        .values_list("id", "unit_id", "stage", "return_stage")
     )
-    for case_id, unit_id in candidates:
-        if unit_id in owing:
+    for case_id, unit_id, stage, return_stage in candidates:
+        step = payment_step(stage, return_stage, arrears.get(unit_id))
+        if step is None:
             continue
         try:
             with transaction.atomic():
                 locked = case_lock(case_id)
-                effective = (
-                    locked.return_stage
-                    if locked.stage in PAUSED_STAGES and locked.return_stage
-                    else locked.stage
-                )
-                step = "settle" if effective in PRE_LEGAL_STAGES else "request_withdrawal"
+                step = payment_step(locked.stage, locked.return_stage, arrears.get(unit_id))
+                if step is None:
+                    continue
                 _apply_transition(
                     locked,
                     step,
                     actor=actor,
                     evidence_actor=actor,
                     as_of=as_of,
-                    note=_("Paid in full (daily sweep)"),
+                    note=_("Paid in full (daily sweep)")
+                    if step == "settle"
+                    else _("Principal paid (daily sweep)"),
                 )
         except CaseError as exc:
             report.errors.append(f"case {case_id}: {exc.message}")
@@ -313,6 +313,8 @@ def _mark_eligibility(arrears, *, as_of, report) -> None:
                 segment=case.unit.segment,
                 principal=principal,
                 days_overdue=days,
+                remainder=owed.remainder if owed else Decimal(0),
+                late_fee_owed=owed.late_fee_payable if owed else Decimal(0),
                 contacts_while_reminding=c.get("n", 0),
                 channels_while_reminding=c.get("channels", 0),
                 demand_deadline=d.get("demand"),

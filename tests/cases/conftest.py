@@ -173,6 +173,16 @@ class Kit:
             actor=actor or self.people.finance,
         )
 
+    def remainder(self, unit: Unit, *, on: dt.date | None = None) -> Decimal:
+        """What the unit must still pay to be paid in full (principal + late fee), to the fen."""
+        from cases.selectors.ledger import arrears_for_unit
+
+        return arrears_for_unit(unit, as_of=on or self.as_of).remainder
+
+    def pay_in_full(self, unit: Unit, *, on: dt.date | None = None, actor=None):
+        """Pay principal and late fee owed on ``on`` (``AS_OF``): the unit is paid in full."""
+        return self.pay(unit, self.remainder(unit, on=on), on=on, actor=actor)
+
     # --- cases -------------------------------------------------------------------------
 
     def case(

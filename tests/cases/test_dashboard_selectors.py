@@ -477,8 +477,8 @@ def test_each_selector_runs_a_fixed_number_of_queries(evidence_store, people):
 
     assert many == few
     assert few == {
-        "aging": 1,
-        "aging_collector": 2,  # + the user's roles
+        "aging": 2,  # + whether any signed plan suspends late fees (cases.selectors.ledger)
+        "aging_collector": 3,  # + the user's roles
         "pipeline": 2,
         "pipeline_collector": 2,
         "by_month": 1,

@@ -142,13 +142,20 @@ def test_an_assignment_writes_one_entry_a_refused_one_and_a_no_change_one_none(k
     assert kit.fresh(case).collector == kit.people.collector
 
 
-@pytest.mark.parametrize(
-    ("amount", "kind"), [("300.00", EvidenceKind.PAYMENT), ("1000.00", EvidenceKind.TRANSITION)]
-)
-def test_a_payment_writes_one_entry_on_the_units_case(kit, amount, kind):
+def test_a_payment_writes_one_entry_on_the_units_case(kit):
     case = kit.case(stage=Stage.REMINDING, owing="1000.00")
-    with adds_entries(kit, 1, kind=kind):
-        kit.pay(case.unit, amount)
+    with adds_entries(kit, 1, kind=EvidenceKind.PAYMENT):
+        kit.pay(case.unit, "300.00")
+
+
+def test_a_payment_that_settles_writes_its_entry_and_the_stage_change(kit):
+    case = kit.case(stage=Stage.REMINDING, owing="1000.00")
+    with adds_entries(kit, 2):
+        kit.pay_in_full(case.unit)
+    assert [e.kind for e in kit.entries(case)[-2:]] == [
+        EvidenceKind.PAYMENT,
+        EvidenceKind.TRANSITION,
+    ]
 
 
 # --- the chain ----------------------------------------------------------------------

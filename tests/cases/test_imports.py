@@ -375,6 +375,9 @@ def test_new_charges_take_the_credit_a_unit_holds(estate, existing, importer, fi
 
 
 def test_a_payment_in_full_settles_the_open_case(estate, existing, importer, evidence_store):
+    # Paid in full is principal and late fee: on an estate charging none, 已收金额 = 应收金额.
+    estate.late_fee_daily_rate = 0
+    estate.save()
     rows = [list(ROWS[3])]
     importer(csv_bytes(rows))
     case = case_open(existing, actor=system_user(), on=dt.date(2025, 3, 1))

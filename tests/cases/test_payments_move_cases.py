@@ -30,16 +30,17 @@ def test_paid_in_full_before_a_lawyer_letter_the_case_settles_and_the_sweep_clos
     case = kit.case(stage=stage, owing="1200.00", days_overdue=90)
     before = kit.entry_count(case)
 
-    payment = kit.pay(case.unit, "1200.00")
+    payment = kit.pay_in_full(case.unit)
 
     case = kit.fresh(case)
     assert case.stage == Stage.SETTLED
-    assert kit.entry_count(case) == before + 1
+    assert kit.entry_count(case) == before + 2  # the payment, then the stage change
+    assert kit.entries(case)[-2].kind == EvidenceKind.PAYMENT
     kind, data = _last(kit, case)
     assert kind == EvidenceKind.TRANSITION
     assert data | {"transition": "settle", "from": stage, "to": Stage.SETTLED} == data
     assert data["payment"] == payment.pk
-    assert data["principal_after"] == "0"
+    assert (data["principal_after"], data["remainder_after"]) == ("0", "0.00")
 
     report = sweep_run(as_of=kit.as_of)
 
@@ -57,12 +58,12 @@ def test_paid_in_full_after_a_lawyer_letter_the_case_waits_for_a_withdrawal(kit,
     case = kit.case(stage=stage, owing="7000.00", days_overdue=400)
     before = kit.entry_count(case)
 
-    kit.pay(case.unit, "7000.00")
+    kit.pay(case.unit, "7000.00")  # the principal; the late fee is the manager's call
 
     case = kit.fresh(case)
     assert case.stage == Stage.WITHDRAWAL_PENDING
     assert case.return_stage == stage
-    assert kit.entry_count(case) == before + 1
+    assert kit.entry_count(case) == before + 2
     kind, data = _last(kit, case)
     assert (kind, data["transition"], data["from"]) == (
         EvidenceKind.TRANSITION,
@@ -85,15 +86,16 @@ def test_a_manager_rejecting_the_withdrawal_sends_the_case_back_to_the_lawyer_le
 
 def test_a_manager_approving_the_withdrawal_lets_the_case_close(kit):
     case = kit.case(stage=Stage.LITIGATION, owing="7000.00", days_overdue=400)
-    kit.pay(case.unit, "7000.00")
+    kit.pay_in_full(case.unit)
 
     kit.transition(case, "approve_withdrawal", actor=kit.people.manager)
     case = kit.transition(case, "close", actor=kit.people.manager)
 
     assert case.stage == Stage.CLOSED
-    assert [e.kind for e in kit.entries(case)] == [EvidenceKind.OPENED] + [
-        EvidenceKind.TRANSITION
-    ] * 3
+    assert [e.kind for e in kit.entries(case)] == [
+        EvidenceKind.OPENED,
+        EvidenceKind.PAYMENT,
+    ] + [EvidenceKind.TRANSITION] * 3
 
 
 @pytest.mark.parametrize(
@@ -103,7 +105,7 @@ def test_a_manager_approving_the_withdrawal_lets_the_case_close(kit):
 def test_a_paused_case_paid_in_full_moves_by_the_stage_it_paused_in(kit, return_stage, expected):
     case = kit.case(stage=Stage.PAYMENT_PLAN, return_stage=return_stage, owing="900.00")
 
-    kit.pay(case.unit, "900.00")
+    kit.pay_in_full(case.unit)
 
     case = kit.fresh(case)
     assert case.stage == expected
@@ -123,12 +125,17 @@ def test_a_partial_payment_leaves_the_stage_and_writes_one_payment_entry(kit, st
     assert kit.entry_count(case) == before + 1
     kind, data = _last(kit, case)
     assert kind == EvidenceKind.PAYMENT
-    assert data == {
-        "payment": payment.pk,
-        "amount": "400.00",
-        "paid_on": kit.as_of.isoformat(),
-        "principal_after": "600",
-    }
+    assert (
+        data
+        | {
+            "payment": payment.pk,
+            "amount": "400.00",
+            "paid_on": kit.as_of.isoformat(),
+            "principal_after": "600",
+        }
+        == data
+    )
+    assert [(p["target"], p["amount"]) for p in data["paid"]] == [("principal", "400.00")]
     assert kit.entries(case)[-1].actor_id == kit.people.finance.pk
 
 
@@ -152,7 +159,7 @@ def test_a_payment_to_a_unit_without_an_open_case_touches_no_case(kit):
 
 def test_new_arrears_on_a_unit_whose_case_is_closed_open_a_new_case(kit):
     case = kit.case(owing="500.00", days_overdue=60)
-    kit.pay(case.unit, "500.00", on=kit.as_of - DAY)
+    kit.pay_in_full(case.unit, on=kit.as_of - DAY)
     sweep_run(as_of=kit.as_of)
     assert kit.stage(case) == Stage.CLOSED
 
@@ -175,7 +182,7 @@ def test_a_payment_dated_tomorrow_that_clears_the_debt_settles_the_case(kit, fro
     tomorrow = timezone.localdate() + DAY
     case = kit.case(stage=Stage.REMINDING, owing="1000.00", days_overdue=60)
 
-    kit.pay(case.unit, "1000.00", on=tomorrow)
+    kit.pay_in_full(case.unit, on=tomorrow)
 
     assert Payment.objects.filter(unit=case.unit).count() == 1
     assert kit.stage(case) == Stage.SETTLED
@@ -186,7 +193,7 @@ def test_new_arrears_on_a_settled_case_still_get_worked(kit):
     sweep could close the settled case. The new arrears must end up on a case that is being
     worked, not on a case stuck at "settled" that the sweep can neither close nor replace."""
     case = kit.case(owing="500.00", days_overdue=60)
-    kit.pay(case.unit, "500.00", on=kit.as_of - 2 * DAY)
+    kit.pay_in_full(case.unit, on=kit.as_of - 2 * DAY)
     assert kit.stage(case) == Stage.SETTLED
     kit.charge(case.unit, "80.00", due_date=kit.as_of - DAY)
 

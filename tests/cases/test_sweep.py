@@ -76,7 +76,7 @@ def test_the_sweep_is_idempotent(kit):
     to_open = kit.unit()
     kit.charge(to_open, "3000.00", days_overdue=45)
     paid_early = kit.case(stage=Stage.REMINDING, owing="700.00")
-    kit.pay(paid_early.unit, "700.00", on=kit.as_of - DAY)  # settles now, closes at the sweep
+    kit.pay_in_full(paid_early.unit, on=kit.as_of - DAY)  # settles now, closes at the sweep
     paid_late = kit.case(stage=Stage.LAWYER_LETTER, owing="9000.00", days_overdue=400)
     kit.pay(paid_late.unit, "9000.00", on=kit.as_of - DAY)
     working = kit.case(stage=Stage.REMINDING, owing="1800.00")

@@ -141,10 +141,9 @@ class Desk:
         return self.fresh(case)
 
     def pay_in_full(self, case: Case, *, capture=None):
-        from cases.selectors.ledger import arrears_for_unit, money
+        from cases.selectors.ledger import arrears_for_unit
 
-        owed = arrears_for_unit(case.unit, as_of=self.today)
-        amount = money(owed.principal + owed.late_fee)
+        amount = arrears_for_unit(case.unit, as_of=self.today).remainder
 
         def pay():
             return payment_record(

@@ -484,14 +484,15 @@ def test_a_payment_clearing_the_debt_before_a_lawyer_letter_settles_the_case(wor
     case = world.case(stage=Stage.REMINDING, owing="1200.00", days_overdue=10)
     client = api(world.finance)
 
-    response = _pay(client, case.unit, "1200.00")
+    response = _pay(client, case.unit, "1212.00")  # 1,200 + 1,200 × 0.001 × 10 days
 
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert body["payment"]["amount"] == "1200.00"
+    assert body["payment"]["amount"] == "1212.00"
     assert body["payment"]["recorded_by"] == "finance_sun"
     assert [(a["target"], a["amount"]) for a in body["payment"]["allocations"]] == [
-        ("principal", "1200.00")
+        ("principal", "1200.00"),
+        ("late_fee", "12.00"),
     ]
     assert body["arrears"]["principal"] == "0.00"
     assert body["case"] == {"id": case.pk, "stage": Stage.SETTLED}

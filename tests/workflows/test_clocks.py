@@ -96,7 +96,10 @@ def test_installing_the_schedule_again_keeps_an_operators_edits(staff):
 
 def _approved_plan(desk, staff, capture, *, first_due_days_ago: int, parts=("600.00", "600.00")):
     """A plan proposed 45 days ago (two monthly parts, the first due ``first_due_days_ago``
-    days ago) and approved by a manager: the case is in payment_plan."""
+    days ago), approved by a manager and signed by the owner today: the case is in
+    payment_plan."""
+    from cases.services.plan import plan_sign
+    from tests.cases.conftest import png_image
     from workflows.approvals.services import approval_decide, installment_plan_propose
 
     proposed_on = desk.days_ago(45)
@@ -111,6 +114,8 @@ def _approved_plan(desk, staff, capture, *, first_due_days_ago: int, parts=("600
     )
     with capture(execute=True):
         approval_decide(request, actor=staff.manager, approve=True)
+    with capture(execute=True):
+        plan_sign(request.plan, actor=staff.legal, signed_on=desk.today, scan=png_image(7))
     assert desk.stage(case) == Stage.PAYMENT_PLAN
     assert request.plan.total == owed_total + late_fee
     return case, InstallmentPlan.objects.get(pk=request.plan_id)
@@ -161,7 +166,7 @@ def test_installment_within_grace_or_paid_keeps_the_plan(
     report = installments_check()
 
     assert (report.checked, report.defaulted) == (2, 0)
-    assert {late_plan.status, paid_plan.status} == {InstallmentPlan.Status.APPROVED}
+    assert {late_plan.status, paid_plan.status} == {InstallmentPlan.Status.SIGNED}
     assert desk.stage(late) == desk.stage(paid) == Stage.PAYMENT_PLAN
 
 
@@ -178,7 +183,9 @@ def test_plan_paid_in_full_is_completed_and_the_case_settles_through_payments(
 
     assert installments_check().completed == 1
     plan.refresh_from_db()
-    assert plan.status == InstallmentPlan.Status.COMPLETED
+    assert (plan.status, plan.ended_on) == (InstallmentPlan.Status.COMPLETED, desk.today)
+    completed = desk.entries(case, EvidenceKind.APPROVAL)[-1]
+    assert desk.data(completed)["plan_status"] == InstallmentPlan.Status.COMPLETED
 
 
 # --- deadlines of served letters ---------------------------------------------------------------

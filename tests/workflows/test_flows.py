@@ -138,10 +138,17 @@ def test_legal_officer_asks_for_a_withdrawal_and_the_same_process_starts(
     request = _request_of(case, models.ApprovalKind.WITHDRAWAL)
     assert request.requested_by == staff.legal
     assert request.reason == "业主与物业达成和解"
-    with django_capture_on_commit_callbacks(execute=True):
+    # Still owing: approving without waiving the remainder is refused, naming it.
+    with pytest.raises(ValidationError) as refused:
         services.approval_decide(request, actor=staff.manager, approve=True, comment="同意")
-    # Withdrawn with its document; still owing, so the close guard keeps it open.
-    assert desk.stage(case) == Stage.WITHDRAWN
+    assert "remains (principal 1200.00" in refused.value.message_dict["waive_remainder"][0]
+    assert desk.stage(case) == Stage.WITHDRAWAL_PENDING
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approval_decide(
+            request, actor=staff.manager, approve=True, comment="同意", waive_remainder=True
+        )
+    # Withdrawn with its document, the remainder waived, so the case closes.
+    assert desk.stage(case) == Stage.CLOSED
     assert [d.kind for d in _documents(case)] == [DocumentKind.LAWYER_LETTER_WITHDRAWAL]
 
 
@@ -355,7 +362,7 @@ def _schedule(desk, parts: list[str]):
     ]
 
 
-def test_installment_plan_must_pay_the_debt_to_the_cent_and_starts_on_approval(
+def test_installment_plan_must_pay_the_debt_to_the_cent_and_waits_for_the_signature(
     desk, staff, django_capture_on_commit_callbacks
 ):
     _flows, _models, services = _approvals()
@@ -385,15 +392,16 @@ def test_installment_plan_must_pay_the_debt_to_the_cent_and_starts_on_approval(
     with django_capture_on_commit_callbacks(execute=True):
         services.approval_decide(request, actor=staff.manager, approve=True)
 
+    # Approved, the agreement is generated for the owner to sign; the case waits for it.
     plan.refresh_from_db()
     assert plan.status == InstallmentPlan.Status.APPROVED and plan.approved_by == staff.manager
-    fresh = desk.fresh(case)
-    assert (fresh.stage, fresh.return_stage) == (Stage.PAYMENT_PLAN, Stage.DEMAND_LETTER)
+    assert desk.stage(case) == Stage.DEMAND_LETTER
     (document,) = _documents(case)
     assert document.kind == DocumentKind.INSTALLMENT_AGREEMENT
     assert document.context["installment_count"] == 3
     (decision,) = desk.decision_entries(case, request)
-    assert desk.data(decision)["to"] == Stage.PAYMENT_PLAN
+    assert decision.kind == EvidenceKind.APPROVAL
+    assert desk.data(decision)["plan_status"] == InstallmentPlan.Status.APPROVED
 
 
 def test_rejected_installment_plan_leaves_the_case_where_it_was(

@@ -53,7 +53,9 @@ def charges_overdue(charges: QuerySet[Charge], overdue: bool, *, as_of=None) -> 
 
 
 def payment_list() -> QuerySet[Payment]:
-    return Payment.objects.select_related("unit", "recorded_by").prefetch_related("allocations")
+    return Payment.objects.select_related("unit", "recorded_by").prefetch_related(
+        "allocations", "designated_charges"
+    )
 
 
 @dataclass(frozen=True)

@@ -279,6 +279,7 @@ class PaymentSerializer(serializers.ModelSerializer):
             "method",
             "reference",
             "payer_name",
+            "designated_charges",
             "recorded_by",
             "created_at",
             "allocations",
@@ -298,6 +299,13 @@ class PaymentCreateSerializer(serializers.Serializer):
     method = serializers.ChoiceField(choices=Payment.Method.choices, default=Payment.Method.BANK)
     reference = serializers.CharField(max_length=80, required=False, default="", allow_blank=True)
     payer_name = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    designated_charges = serializers.PrimaryKeyRelatedField(
+        queryset=Charge.objects.all(),
+        many=True,
+        required=False,
+        default=list,
+        help_text="Charges the payer said this payment is for (Civil Code art. 560): paid first.",
+    )
 
     def validate_paid_on(self, value):
         if value > timezone.localdate():

@@ -174,6 +174,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             method=data["method"],
             reference=data["reference"],
             payer_name=data["payer_name"],
+            designated_charges=data["designated_charges"],
         )
         outcome = payment_outcome(payment)
         return Response(

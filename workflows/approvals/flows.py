@@ -185,7 +185,8 @@ class InstallmentPlanFlow(ApprovalFlowMixin, flow.Flow):
     process_title = _("Installment plan (分期付款)")
     process_description = _(
         "A hardship household's schedule that pays the whole debt; a manager approves "
-        "it (the case starts the plan and the agreement is generated) or rejects it. "
+        "it (the agreement is generated; the plan starts once the owner's signature is "
+        "recorded) or rejects it. "
         "The daily installment check puts a defaulted plan's case back where it was."
     )
 

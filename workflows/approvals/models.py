@@ -105,6 +105,14 @@ class ApprovalRequest(models.Model):
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     comment = models.TextField(_("manager's comment"), blank=True)
+    waive_remainder = models.BooleanField(
+        _("waive what remains"),
+        default=False,
+        help_text=_(
+            "Withdrawal only: approve together with a waiver of the principal and late fee "
+            "still owed."
+        ),
+    )
     decision_evidence = models.ForeignKey(
         EvidenceEntry,
         on_delete=models.PROTECT,

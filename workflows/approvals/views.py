@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views import generic
 from viewflow.workflow.flow.views.mixins import TaskSuccessUrlMixin, TaskViewTemplateNames
 
+from workflows.approvals.models import ApprovalKind
 from workflows.approvals.services import approval_record_decision
+from workflows.workspaces.selectors import settlement_for
 from workflows.workspaces.views.common import ServiceFormMixin
 
 
@@ -26,6 +28,20 @@ class DecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required when rejecting; recorded in the case's evidence."),
     )
+    waive_remainder = forms.BooleanField(
+        label=_("Waive what remains"),
+        required=False,
+        help_text=_(
+            "Approve the withdrawal together with a waiver of the principal and late fee "
+            "still owed. Without it, a withdrawal is approved only when nothing remains; "
+            "reject to keep the case open."
+        ),
+    )
+
+    def __init__(self, *args, kind: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if kind != ApprovalKind.WITHDRAWAL:
+            del self.fields["waive_remainder"]
 
 
 class DecisionView(TaskSuccessUrlMixin, TaskViewTemplateNames, ServiceFormMixin, generic.FormView):
@@ -35,9 +51,14 @@ class DecisionView(TaskSuccessUrlMixin, TaskViewTemplateNames, ServiceFormMixin,
     template_filename = "task.html"
     success_message = _("Decision recorded.")
 
+    def get_form_kwargs(self):
+        kind = self.request.activation.process.request.kind
+        return super().get_form_kwargs() | {"kind": kind}
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["approval"] = self.request.activation.process.request
+        context["approval"] = approval = self.request.activation.process.request
+        context["settlement"] = settlement_for(approval.case)
         return context
 
     def perform(self, form):
@@ -49,5 +70,6 @@ class DecisionView(TaskSuccessUrlMixin, TaskViewTemplateNames, ServiceFormMixin,
                 actor=self.request.user,
                 approve=form.cleaned_data["decision"] == "approve",
                 comment=form.cleaned_data["comment"],
+                waive_remainder=form.cleaned_data.get("waive_remainder", False),
             )
             activation.execute()

@@ -372,3 +372,14 @@ class WithdrawalForm(forms.Form):
     reason = forms.CharField(
         label=_("Why withdraw"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
     )
+
+
+class PlanSignatureForm(forms.Form):
+    signed_on = forms.DateField(label=_("Signed by the owner on"), widget=DATE)
+    signed_scan = forms.FileField(
+        label=_("Scan of the signed agreement"),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}),
+    )
+
+    def clean_signed_scan(self):
+        return checked_upload(self.cleaned_data.get("signed_scan"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
@@ -21,6 +21,7 @@ from cases.models import (
     Delivery,
     EvidenceEntry,
     EvidenceKind,
+    InstallmentPlan,
     PromiseStatus,
     ProofGrade,
     Stage,
@@ -39,11 +40,13 @@ from cases.selectors.case import (
 from cases.selectors.enforcement import enforcement_clock_for
 from cases.selectors.ledger import (
     FEN,
+    PaymentLine,
     UnitArrears,
     arrears_for_unit,
     charge_balances,
     charge_late_fee_owed,
     money,
+    payment_lines,
 )
 from cases.selectors.legal import CourtFeeSummary, court_fee_summary
 from cases.selectors.limitation import ChargeClock, charge_clocks, earliest_expiry_by_case
@@ -159,6 +162,38 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Settlement:
+    """The payments on a case's unit and what remains to settle (the one definition:
+    ``UnitArrears.remainder``): the case page and the manager's withdrawal decision."""
+
+    arrears: UnitArrears
+    payments: list[PaymentLine]
+
+    @property
+    def principal(self) -> Decimal:
+        return money(self.arrears.principal)
+
+    @property
+    def late_fee(self) -> Decimal:
+        return self.arrears.late_fee_payable
+
+    @property
+    def remainder(self) -> Decimal:
+        return self.arrears.remainder
+
+    @property
+    def paid_in_full(self) -> bool:
+        return self.arrears.paid_in_full
+
+
+def settlement_for(case: Case, *, as_of: dt.date | None = None) -> Settlement:
+    as_of = as_of or timezone.localdate()
+    return Settlement(
+        arrears=arrears_for_unit(case.unit, as_of=as_of), payments=payment_lines(case.unit)
+    )
+
+
+@dataclass(frozen=True)
 class CasePage:
     case: Case
     as_of: dt.date
@@ -177,6 +212,8 @@ class CasePage:
     fees: CourtFeeSummary
     payment_order: list[Condition]
     enforcement: EnforcementClock | None = None  # the period to apply for enforcement
+    settlement: Settlement | None = None
+    plans: list[InstallmentPlan] = field(default_factory=list)
 
 
 PROVEN_LABEL = _("Proven (有凭证)")
@@ -233,10 +270,18 @@ def case_page_for(user, case: Case, *, timeline_page=1, as_of: dt.date | None = 
     timeline = paginate(entries, timeline_page, TIMELINE_PAGE_SIZE)
     timeline.object_list = _with_proof(list(timeline.object_list), deliveries)
     clocks = {clock.charge_id: clock for clock in charge_clocks(case, as_of=as_of)}
+    arrears = arrears_for_unit(case.unit, as_of=as_of)
     return CasePage(
         case=case,
         as_of=as_of,
-        arrears=arrears_for_unit(case.unit, as_of=as_of),
+        arrears=arrears,
+        settlement=Settlement(arrears=arrears, payments=payment_lines(case.unit)),
+        plans=list(
+            InstallmentPlan.objects.filter(case=case)
+            .exclude(status__in=[InstallmentPlan.Status.PROPOSED, InstallmentPlan.Status.REJECTED])
+            .prefetch_related("installments")
+            .order_by("-requested_at", "-id")
+        ),
         rows=arrears_rows(case, as_of=as_of, clocks=clocks),
         parties=party_contacts_for(user, case),
         call_scripts=call_scripts_for(case),

@@ -82,6 +82,9 @@ class CaseScreens(Workspace):
     contact_path = path("<int:pk>/contact/", case.ContactLogView.as_view(), name="contact")
     waiver_path = path("<int:pk>/waiver/", case.WaiverRequestView.as_view(), name="waiver")
     plan_path = path("<int:pk>/plan/", case.PlanProposeView.as_view(), name="plan")
+    plan_sign_path = path(
+        "<int:pk>/plans/<int:plan_pk>/sign/", case.PlanSignView.as_view(), name="plan_sign"
+    )
     withdrawal_path = path(
         "<int:pk>/withdrawal/", case.WithdrawalRequestView.as_view(), name="withdrawal"
     )

@@ -3,12 +3,15 @@ safety net."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Adjustment, Case, EvidenceEntry, EvidenceKind, InstallmentPlan, Stage
+from cases.policy import remainder_text
+from cases.selectors.ledger import arrears_for_unit, money
 from cases.services.case import TransitionRefused, case_lock, case_transition, system_user
 from cases.services.evidence import evidence_append
 from cases.services.ledger import adjustment_record
@@ -73,10 +76,80 @@ def _decide_by_entry(request: ApprovalRequest, *, summary: str, payload: dict | 
     return entry
 
 
+def _waive(request: ApprovalRequest, *, kind: str, amount, on) -> Adjustment:
+    """One waiver of what remains, requested by the requester and approved by the manager,
+    with its own ``adjustment`` evidence entry."""
+    adjustment = adjustment_record(
+        request.case.unit,
+        kind=kind,
+        amount=amount,
+        effective_on=on,
+        reason_category=Adjustment.ReasonCategory.DISPUTE_SETTLED,
+        reason=_("Remainder waived with the withdrawal (request #%(id)s). %(comment)s")
+        % {"id": request.pk, "comment": request.comment},
+        requested_by=request.requested_by,
+        approved_by=request.approved_by,
+    )
+    evidence_append(
+        case_lock(request.case_id),
+        kind=EvidenceKind.ADJUSTMENT,
+        actor=request.approved_by,
+        summary=_("%(kind)s of %(amount)s approved with the withdrawal")
+        % {"kind": adjustment.get_kind_display(), "amount": amount},
+        payload={
+            "adjustment": adjustment.pk,
+            "kind": kind,
+            "amount": str(amount),
+            "effective_on": on.isoformat(),
+            "approval_request": request.pk,
+            "requested_by": _name(request.requested_by),
+            "approver": _name(request.approved_by),
+        },
+    )
+    return adjustment
+
+
 def withdrawal_apply(request: ApprovalRequest) -> None:
     """Approved withdrawal: ``withdrawal_pending → withdrawn`` as the deciding manager; after
-    commit the existing receiver generates 撤诉申请书 (a lawsuit was filed) or 撤销律师函通知."""
-    _decide_by_transition(request, "approve_withdrawal")
+    commit the existing receiver generates 撤诉申请书 (a lawsuit was filed) or 撤销律师函通知.
+
+    When something remains today (``UnitArrears.paid_in_full`` is false), the manager must
+    have chosen to waive it (``request.waive_remainder``): the remaining principal and late
+    fee are waived (``adjustment_record``, requester and manager named, one ``adjustment``
+    entry each) before the case moves, so it is paid in full and can close. Without that
+    choice ``ValidationError`` names the remainder and nothing is written."""
+    today = _today()
+    arrears = arrears_for_unit(request.case.unit, as_of=today)
+    waived = {}
+    if not arrears.paid_in_full:
+        if not request.waive_remainder:
+            raise ValidationError(
+                {
+                    "waive_remainder": _(
+                        "Not paid in full: %(what)s. Approve together with a waiver of it, "
+                        "or reject to keep the case open."
+                    )
+                    % {"what": remainder_text(arrears.principal, arrears.late_fee_payable)}
+                }
+            )
+        principal = money(arrears.principal)
+        if principal > 0:
+            waived["principal"] = _waive(
+                request, kind=Adjustment.Kind.PRINCIPAL_WAIVER, amount=principal, on=today
+            )
+        if arrears.late_fee_payable > 0:
+            waived["late_fee"] = _waive(
+                request,
+                kind=Adjustment.Kind.LATE_FEE_WAIVER,
+                amount=arrears.late_fee_payable,
+                on=today,
+            )
+    _decide_by_transition(
+        request,
+        "approve_withdrawal",
+        waived={k: str(a.amount) for k, a in waived.items()},
+        adjustments=[a.pk for a in waived.values()],
+    )
 
 
 def withdrawal_reject_apply(request: ApprovalRequest) -> None:
@@ -136,10 +209,12 @@ def waiver_apply(request: ApprovalRequest) -> Adjustment:
     return adjustment
 
 
-def installment_plan_apply(request: ApprovalRequest) -> Case:
-    """Approved plan: the plan is approved (decider and time) and the case starts it
-    (``start_payment_plan`` as the manager); after commit the receiver generates the
-    分期付款协议 from the approved plan."""
+def installment_plan_apply(request: ApprovalRequest):
+    """Approved plan: the plan is approved (decider and time) and now awaits the owner's
+    signature — one ``approval`` evidence entry; after commit the 分期付款协议 is generated
+    from the approved plan, for the owner to sign. The case stays where it is: only the
+    signed agreement (``cases.services.plan.plan_sign``) starts the plan, moves the case to
+    ``payment_plan`` and restarts the limitation period."""
     plan = InstallmentPlan.objects.select_for_update().get(pk=request.plan_id)
     if plan.status != InstallmentPlan.Status.PROPOSED:
         raise ApprovalError(
@@ -151,13 +226,28 @@ def installment_plan_apply(request: ApprovalRequest) -> Case:
     plan.approved_by = request.approved_by
     plan.decided_at = request.decided_at
     plan.save(update_fields=["status", "approved_by", "decided_at"])
-    return _decide_by_transition(
+    entry = _decide_by_entry(
         request,
-        "start_payment_plan",
-        plan=plan.pk,
-        plan_total=plan.total,
-        installments=plan.installments.count(),
+        summary=_("Installment plan #%(id)s (%(total)s) approved, awaiting the owner's signature")
+        % {"id": plan.pk, "total": plan.total},
+        payload={
+            "plan": plan.pk,
+            "plan_total": str(plan.total),
+            "installments": plan.installments.count(),
+            "plan_status": plan.status,
+        },
     )
+    from legal_docs.kinds import DocumentKind
+    from workflows.tasks import generate_document
+
+    case_id, entry_id, actor_id = request.case_id, entry.pk, request.approved_by_id
+    transaction.on_commit(
+        lambda: generate_document.delay(
+            case_id, entry_id, DocumentKind.INSTALLMENT_AGREEMENT, actor_id
+        ),
+        robust=True,
+    )
+    return entry
 
 
 def write_off_apply(request: ApprovalRequest) -> Case:

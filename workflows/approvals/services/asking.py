@@ -18,6 +18,7 @@ from cases.permissions import user_may_work_case
 from cases.roles import Role, user_has_role
 from cases.selectors.ledger import arrears_for_unit, late_fee_payable, money
 from cases.services.case import CaseForbidden, case_lock, case_transition, system_user
+from cases.services.plan import plan_charges_owed
 from workflows.approvals.models import (
     WAIVER_REASONS,
     ApprovalKind,
@@ -304,6 +305,7 @@ def installment_plan_propose(
         Installment.objects.bulk_create(
             Installment(plan=plan, number=n, due_date=d, amount=a) for n, d, a in rows
         )
+        plan.charges.set(plan_charges_owed(case, as_of=as_of))
         return _request_create(
             case,
             kind=ApprovalKind.INSTALLMENT_PLAN,

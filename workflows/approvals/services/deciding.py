@@ -100,12 +100,18 @@ def approval_assign(request: ApprovalRequest, *, actor):
 
 
 def approval_record_decision(
-    request: ApprovalRequest, *, actor, approve: bool, comment: str = ""
+    request: ApprovalRequest,
+    *,
+    actor,
+    approve: bool,
+    comment: str = "",
+    waive_remainder: bool = False,
 ) -> ApprovalRequest:
     """Record ``actor``'s decision on a pending request; the flow applies it next, in the
     same transaction. Raises ``SelfApprovalRefused`` for the requester, ``ApprovalForbidden``
     without ``approvals.can_approve``, ``ApprovalError`` when already decided,
-    ``ValidationError`` for a rejection without a comment."""
+    ``ValidationError`` for a rejection without a comment. ``waive_remainder`` (withdrawals):
+    approve together with a waiver of whatever is still owed."""
     _check_may_decide(request, actor)
     if not approve and not comment.strip():
         raise ValidationError({"comment": _("Say why the request is rejected.")})
@@ -121,14 +127,21 @@ def approval_record_decision(
         locked.approved_by = actor
         locked.decided_at = timezone.now()
         locked.comment = comment.strip()
-        locked.save(update_fields=["status", "approved_by", "decided_at", "comment"])
-    for field in ("status", "approved_by", "decided_at", "comment"):
+        locked.waive_remainder = bool(approve and waive_remainder)
+        fields = ["status", "approved_by", "decided_at", "comment", "waive_remainder"]
+        locked.save(update_fields=fields)
+    for field in fields:
         setattr(request, field, getattr(locked, field))
     return request
 
 
 def approval_decide(
-    request: ApprovalRequest, *, actor, approve: bool, comment: str = ""
+    request: ApprovalRequest,
+    *,
+    actor,
+    approve: bool,
+    comment: str = "",
+    waive_remainder: bool = False,
 ) -> ApprovalRequest:
     """Decide ``request`` as ``actor`` — what the decision form does, for code and tests.
 
@@ -150,7 +163,13 @@ def approval_decide(
                 case=request.case,
             )
         activation.start(None)
-        approval_record_decision(request, actor=actor, approve=approve, comment=comment)
+        approval_record_decision(
+            request,
+            actor=actor,
+            approve=approve,
+            comment=comment,
+            waive_remainder=waive_remainder,
+        )
         activation.execute()
     request.refresh_from_db()
     return request

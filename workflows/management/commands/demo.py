@@ -44,7 +44,6 @@ from cases.selectors.ledger import (
     UnitArrears,
     arrears_as_of,
     arrears_for_unit,
-    late_fee_payable,
     money,
 )
 from cases.services.case import case_assign, case_transition, contact_log, delivery_record
@@ -312,10 +311,12 @@ class Command(BaseCommand):
             self.stdout.write(f"  {case.unit.label}: {case.get_stage_display()}")
         if len(cases) == 2:
             paid = cases[1]
+            # Principal and late fee (UnitArrears.remainder): paid in full, so the manager's
+            # withdrawal decision shows 0.00 remaining and needs no waiver.
             owed = arrears_for_unit(paid.unit, as_of=today)
             payment_record(
                 paid.unit,
-                amount=money(owed.principal) + late_fee_payable(paid.unit, as_of=today),
+                amount=owed.remainder,
                 paid_on=today,
                 actor=finance,
                 reference="演示：业主收到律师函后全额缴清",

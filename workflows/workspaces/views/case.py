@@ -10,17 +10,19 @@ import copy
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import generic
 
-from cases.models import StoredFile
+from cases.models import InstallmentPlan, StoredFile
 from cases.models.case import LEGAL_STAGES, TRANSITIONS
 from cases.permissions import user_may_work_case
 from cases.policy import guard_for
 from cases.selectors.case import transitions_open_to
 from cases.services.case import CaseError, case_transition, contact_log, delivery_record
+from cases.services.plan import plan_sign
 from cases.storage import blob_read
 from legal_docs.models import LegalDocument
 from legal_docs.package import litigation_package_build
@@ -142,6 +144,32 @@ class PlanProposeView(CaseFormView):
             reason=data["reason"],
         )
         self.success_message = _("Installment plan sent to the managers.")
+
+
+class PlanSignView(CaseFormView):
+    """Record the owner's signature of an approved plan (legal officer or manager)."""
+
+    form_class = forms.PlanSignatureForm
+    title = gettext_lazy("Record the signed installment agreement")
+
+    def get_context_data(self, **kwargs):
+        if not (is_legal(self.request.user) or is_manager(self.request.user)):
+            raise PermissionDenied
+        return super().get_context_data(**kwargs)
+
+    def perform(self, form):
+        if not (is_legal(self.request.user) or is_manager(self.request.user)):
+            raise PermissionDenied
+        plan = get_object_or_404(InstallmentPlan, pk=self.kwargs["plan_pk"], case_id=self.case.pk)
+        scan = form.cleaned_data["signed_scan"]
+        plan_sign(
+            plan,
+            actor=self.request.user,
+            signed_on=form.cleaned_data["signed_on"],
+            scan=scan,
+            scan_name=getattr(scan, "name", ""),
+        )
+        self.success_message = _("Signed agreement recorded: the installment plan is in force.")
 
 
 class WithdrawalRequestView(CaseFormView):

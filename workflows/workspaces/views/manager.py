@@ -48,6 +48,9 @@ class DecideView(WorkspaceMixin, ServiceFormMixin, generic.FormView):
             case_or_404(request.user, self.approval.case_id)
         return super().dispatch(request, *args, **kwargs)
 
+    def get_form_kwargs(self):
+        return super().get_form_kwargs() | {"kind": self.approval.kind}
+
     def get_context_data(self, **kwargs):
         page = case_page_for(self.request.user, self.approval.case)
         return super().get_context_data(approval=self.approval, page=page, **kwargs)
@@ -67,6 +70,7 @@ class DecideView(WorkspaceMixin, ServiceFormMixin, generic.FormView):
             actor=self.request.user,
             approve=form.cleaned_data["decision"] == "approve",
             comment=form.cleaned_data["comment"],
+            waive_remainder=form.cleaned_data.get("waive_remainder", False),
         )
         self.success_message = _("Request #%(id)s decided: %(status)s.") % {
             "id": self.approval.pk,
