@@ -183,6 +183,7 @@ class ChargeFacts:
     late_fee_settled: Decimal = Decimal(0)
     time_barred: bool = False
     included_reason: str = ""
+    item_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,7 @@ class ChargeClaim:
 
     charge_id = property(lambda self: self.facts.charge_id)
     item = property(lambda self: self.facts.item)
+    item_label = property(lambda self: self.facts.item_label or self.facts.item)
     period_start = property(lambda self: self.facts.period_start)
     due_date = property(lambda self: self.facts.due_date)
     time_barred = property(lambda self: self.facts.time_barred)

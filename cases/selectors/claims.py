@@ -20,7 +20,7 @@ from cases.claims import (
     lpr_in_force,
 )
 from cases.limitation import Level
-from cases.models import Case, ClaimInclusion, Estate, LprRate, Unit
+from cases.models import Case, ChargeItem, ClaimInclusion, Estate, LprRate, Unit
 from cases.selectors.ledger import FEN, LATE_FEE_SCALE, RATE_SCALE, charge_balances
 from cases.selectors.limitation import clocks_by_unit
 
@@ -113,6 +113,7 @@ def claim_for_unit(unit: Unit, *, as_of: dt.date, case: Case | None = None) -> C
                 late_fee_settled=Decimal(settled_fen) / FEN,
                 time_barred=charge_id in expired,
                 included_reason=included.get(charge_id, ""),
+                item_label=str(ChargeItem(item).label) if item in ChargeItem.values else item,
             )
         )
     return late_fee_claim(facts, policy=policy, as_of=as_of)

@@ -279,3 +279,17 @@ class WithdrawalForm(forms.Form):
     reason = forms.CharField(
         label=_("Why withdraw"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
     )
+
+
+class ClaimIncludeForm(forms.Form):
+    """A legal officer includes a time-barred charge in the claim, saying why."""
+
+    reason = forms.CharField(
+        label=_("Why claim this time-barred charge"),
+        help_text=_(
+            "E.g. the owner acknowledged the debt in writing, or a demand the system does not "
+            "hold interrupted the period. Recorded in the evidence chain."
+        ),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )

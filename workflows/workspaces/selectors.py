@@ -8,10 +8,12 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from cases.claims import Claim
 from cases.models import (
     Case,
     ContactAttempt,
@@ -31,6 +33,7 @@ from cases.selectors.case import (
     party_contacts_for,
     transitions_open_to,
 )
+from cases.selectors.claims import claim_for_case
 from cases.selectors.ledger import (
     FEN,
     UnitArrears,
@@ -168,8 +171,10 @@ class CasePage:
     actions: list[Action]
     evidence_count: int
     earliest_clock: ChargeClock | None
-    fees: CourtFeeSummary
+    fees: CourtFeeSummary | None
     payment_order: list[Condition]
+    claim: Claim | None = None  # the late-fee claim (cases.claims); None with claim_problem
+    claim_problem: str = ""
 
 
 def case_page_for(user, case: Case, *, timeline_page=1, as_of: dt.date | None = None) -> CasePage:
@@ -191,6 +196,11 @@ def case_page_for(user, case: Case, *, timeline_page=1, as_of: dt.date | None = 
     )
     timeline = paginate(entries, timeline_page, TIMELINE_PAGE_SIZE)
     clocks = {clock.charge_id: clock for clock in charge_clocks(case, as_of=as_of)}
+    claim, claim_problem = None, ""
+    try:
+        claim = claim_for_case(case, as_of=as_of)
+    except ValidationError as exc:  # e.g. the LPR cap with no LPR row in force
+        claim_problem = " ".join(m for ms in exc.message_dict.values() for m in ms)
     return CasePage(
         case=case,
         as_of=as_of,
@@ -206,8 +216,10 @@ def case_page_for(user, case: Case, *, timeline_page=1, as_of: dt.date | None = 
         actions=[Action(name, TRANSITIONS[name].label) for name in transitions_open_to(user, case)],
         evidence_count=timeline.paginator.count,
         earliest_clock=min(clocks.values(), key=lambda c: c.expires_on, default=None),
-        fees=court_fee_summary(case, as_of=as_of),
+        fees=court_fee_summary(case, as_of=as_of) if claim else None,
         payment_order=payment_order_eligibility(case, as_of=as_of),
+        claim=claim,
+        claim_problem=claim_problem,
     )
 
 
