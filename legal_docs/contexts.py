@@ -160,6 +160,8 @@ def _arrears_context(arrears: UnitArrears, claim: Claim, *, rate: Decimal) -> di
     ]
     late_fee, contractual = claim.late_fee_claimed, claim.late_fee_contractual
     total = claim.total
+    # "unpaid since" speaks of the charges in the statement; time-barred ones are listed apart
+    oldest = min((c.due_date for c in open_charges), default=arrears.oldest_due_date)
     return {
         "items": items,
         "periods": periods,
@@ -177,8 +179,8 @@ def _arrears_context(arrears: UnitArrears, claim: Claim, *, rate: Decimal) -> di
         "late_fee_in_contract": rate > 0,
         "time_barred": time_barred,
         "time_barred_total": _money(claim.time_barred_principal),
-        "oldest_due_date": date_cn(arrears.oldest_due_date) if arrears.oldest_due_date else "",
-        "days_overdue": arrears.days_overdue,
+        "oldest_due_date": date_cn(oldest) if oldest else "",
+        "days_overdue": (arrears.as_of - oldest).days if oldest else 0,
         "as_of": date_cn(arrears.as_of),
     }
 
@@ -305,7 +307,7 @@ def _late_fee_fact(claim: Claim, *, role_self: str) -> list[str]:
     if not claim.capped:
         return []
     return [
-        f"按物业服务合同约定（{claim.contract_basis}），截至{date_cn(claim.as_of)}，"
+        f"依照物业服务合同的约定，{claim.contract_basis}，截至{date_cn(claim.as_of)}，"
         f"滞纳金为{_money(claim.late_fee_contractual)}元；{role_self}{claim.basis}，"
         f"主张滞纳金{_money(claim.late_fee_claimed)}元。"
     ]

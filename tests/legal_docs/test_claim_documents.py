@@ -82,13 +82,15 @@ def test_complaint_claims_the_capped_late_fee_and_lists_the_time_barred_charge_a
     assert "本案诉讼标的额人民币10,406.03元" in text
     # both figures and the basis, in the facts
     assert (
-        f"按物业服务合同约定（按合同约定日千分之一计算），截至{cn_date(TODAY)}，滞纳金为3,800.00元；"
-        f"原告{LPR_BASIS}，主张滞纳金406.03元。"
+        f"依照物业服务合同的约定，按合同约定日千分之一计算，截至{cn_date(TODAY)}，"
+        f"滞纳金为3,800.00元；原告{LPR_BASIS}，主张滞纳金406.03元。"
     ) in text
     # the time-barred water bill: listed apart, in no amount claimed
     assert "另，下列费用已超过诉讼时效期间，未计入上述金额（合计人民币800.00元）：" in text
     assert f"1. 2022年01月水费，应缴日{cn_date(dt.date(2022, 1, 25))}，800.00元；" in text
     assert "10,800.00" not in text
+    # "unpaid since" speaks of the charges claimed, not of the time-barred one
+    assert f"被告自{cn_date(dt.date(2025, 6, 15))}起未按约缴纳" in text
 
 
 def test_included_with_a_reason_the_time_barred_charge_is_claimed(capped):
