@@ -79,6 +79,7 @@ EVIDENCE_KIND_ZH = {
     "document": "法律文书",
     "approval": "审批",
     "adjustment": "减免调整",
+    "claim_inclusion": "超时效费用纳入请求",
 }
 # What a generated document proves, by its kind; the filing itself only keeps the chain whole.
 DOCUMENT_PROVES = {
