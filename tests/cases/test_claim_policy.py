@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from cases.exports import arrears_sheet
 from cases.models import ClaimInclusion, EvidenceEntry, LprRate
 from cases.selectors.claims import claim_for_case, claim_for_unit
 from cases.selectors.ledger import arrears_for_unit, late_fee_payable, money
@@ -273,3 +274,16 @@ def test_including_needs_a_legal_officer_a_reason_and_a_barred_charge(kit, barre
     assert "charge" in caught.value.message_dict
     assert kit.written_counts() == before
     assert not ClaimInclusion.objects.exists()
+
+
+def test_the_arrears_export_follows_the_no_late_fee_contract():
+    estate = EstateFactory(contract_provides_late_fees=False, late_fee_daily_rate=Decimal("0.001"))
+    unit = UnitFactory(estate=estate)
+    charge_for(unit, "500.00", due_date=D(2025, 1, 31))
+
+    sheet = arrears_sheet(estate, month=D(2025, 6, 1))
+
+    late_fee_column = next(i for i, h in enumerate(sheet.headers) if "滞纳金" in str(h))
+    row = sheet.rows[0]
+    assert row[late_fee_column] == Decimal("0.00")
+    assert row[late_fee_column + 1] == Decimal("500.00")  # the total: principal alone
