@@ -39,6 +39,7 @@ from cases.models import (
     Delivery,
     Estate,
     EvidenceEntry,
+    LprRate,
     Party,
     Payment,
     SmallClaimsThreshold,
@@ -231,6 +232,7 @@ class EstateAdmin(admin.ModelAdmin):
             (
                 "contract_provides_late_fees",
                 "late_fee_daily_rate",
+                ("late_fee_claim_policy", "late_fee_lpr_multiple"),
                 "grace_days",
                 "allocation_rule",
             ),
@@ -764,6 +766,14 @@ class SmallClaimsThresholdAdmin(admin.ModelAdmin):
     list_display = ("province", "year", "amount", "average_wage", "source")
     list_filter = ("province", "year")
     search_fields = ("province",)
+
+
+@admin.register(LprRate)
+class LprRateAdmin(admin.ModelAdmin):
+    """The one-year LPR table behind the ``cap_lpr`` late-fee claim policy."""
+
+    list_display = ("effective_on", "one_year_rate", "five_year_rate", "source")
+    date_hierarchy = "effective_on"
 
 
 # --- anything else in the app --------------------------------------------------------------

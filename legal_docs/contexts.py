@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db.models import Max, Sum
 from django.utils import timezone
 
+from cases.claims import Claim
 from cases.legal_rules import court_fee
 from cases.models import (
     Adjustment,
@@ -30,6 +31,7 @@ from cases.models import (
 )
 from cases.policy import late_fees_claimable
 from cases.policy import liable_party as liable_party
+from cases.selectors.claims import claim_for_unit
 from cases.selectors.ledger import UnitArrears, arrears_for_unit, money
 from cases.services.evidence import evidence_status
 from legal_docs.formatting import (
@@ -77,6 +79,7 @@ EVIDENCE_KIND_ZH = {
     "document": "法律文书",
     "approval": "审批",
     "adjustment": "减免调整",
+    "claim_inclusion": "超时效费用纳入请求",
 }
 # What a generated document proves, by its kind; the filing itself only keeps the chain whole.
 DOCUMENT_PROVES = {
@@ -117,43 +120,68 @@ def claimable_rate(estate) -> Decimal:
     return estate.late_fee_daily_rate if late_fees_claimable(estate) else Decimal(0)
 
 
-def _arrears_context(arrears: UnitArrears, *, rate: Decimal) -> dict:
+def _period(day: dt.date) -> str:
+    return f"{day.year}年{day.month:02d}月"
+
+
+def _arrears_context(arrears: UnitArrears, claim: Claim, *, rate: Decimal) -> dict:
+    """The statement: the charges in the claim (time-barred ones apart, in ``time_barred``),
+    the contractual late fee and the one claimed under the estate's policy, with its basis."""
+    open_charges = [c for c in claim.claimed if c.facts.outstanding > 0]
     by_item: dict[str, list] = defaultdict(list)
-    for charge in arrears.charges:
+    for charge in open_charges:
         by_item[charge.item].append(charge)
     items = [
         {
             "item": ITEM_ZH.get(item, item),
             "months": months_span([c.period_start for c in charges]),
             "month_count": len(charges),
-            "amount": _money(sum((c.outstanding for c in charges), Decimal(0))),
+            "amount": _money(sum((c.facts.outstanding for c in charges), Decimal(0))),
         }
         for item, charges in by_item.items()
     ]
     periods = [
         {
-            "period": f"{c.period_start.year}年{c.period_start.month:02d}月",
+            "period": _period(c.period_start),
             "item": ITEM_ZH.get(c.item, c.item),
             "due_date": date_cn(c.due_date),
-            "amount": _money(c.outstanding),
+            "amount": _money(c.facts.outstanding),
         }
-        for c in arrears.charges
+        for c in open_charges
     ]
-    late_fee = arrears.late_fee if rate > 0 else Decimal(0)
-    total = arrears.principal + late_fee
+    time_barred = [
+        {
+            "period": _period(c.period_start),
+            "item": ITEM_ZH.get(c.item, c.item),
+            "due_date": date_cn(c.due_date),
+            "amount": _money(c.facts.outstanding),
+            "late_fee": _money(c.contractual_exact),
+        }
+        for c in claim.time_barred
+    ]
+    late_fee, contractual = claim.late_fee_claimed, claim.late_fee_contractual
+    total = claim.total
+    # "unpaid since" speaks of the charges in the statement; time-barred ones are listed apart
+    oldest = min((c.due_date for c in open_charges), default=arrears.oldest_due_date)
     return {
         "items": items,
         "periods": periods,
-        "principal": _money(arrears.principal),
-        "principal_capital": _capitals(arrears.principal),
+        "principal": _money(claim.principal),
+        "principal_capital": _capitals(claim.principal),
         "late_fee": _money(late_fee),
         "late_fee_capital": _capitals(late_fee),
+        "late_fee_contractual": _money(contractual),
+        "late_fee_contractual_capital": _capitals(contractual),
+        "late_fee_basis": claim.basis,
+        "late_fee_capped": claim.capped,
         "total": _money(total),
         "total_capital": _capitals(total),
         "late_fee_rate": rate_per_mille(rate),
         "late_fee_in_contract": rate > 0,
-        "oldest_due_date": date_cn(arrears.oldest_due_date) if arrears.oldest_due_date else "",
-        "days_overdue": arrears.days_overdue,
+        "time_barred": time_barred,
+        "time_barred_total": _money(claim.time_barred_principal),
+        "oldest_due_date": date_cn(oldest) if oldest else "",
+        "days_overdue": (arrears.as_of - oldest).days if oldest else 0,
         "as_of": date_cn(arrears.as_of),
     }
 
@@ -166,10 +194,11 @@ def doc_number(kind: str, unit: Unit, *, case: Case | None, version: int, as_of:
 
 def common_context(
     kind: str, unit: Unit, *, case: Case | None, as_of: dt.date, version: int = 1
-) -> tuple[dict, UnitArrears]:
+) -> tuple[dict, UnitArrears, Claim]:
     estate = unit.estate
     party = liable_party(unit)
     arrears = arrears_for_unit(unit, as_of=as_of)
+    claim = claim_for_unit(unit, as_of=as_of, case=case)
     building = unit.building if unit.building.endswith(BUILDING_SUFFIXES) else f"{unit.building}幢"
     # 1201 → 1201室; a villa numbered 3号 stays 3号 (not 3号室).
     room = unit.number if unit.number.endswith(("号", "室")) else f"{unit.number}室"
@@ -200,7 +229,7 @@ def common_context(
             "address": (party.address if party and party.address else unit_address),
             "kind": "单位" if party and party.kind == "company" else "自然人",
         },
-        "arrears": _arrears_context(arrears, rate=claimable_rate(estate)),
+        "arrears": _arrears_context(arrears, claim, rate=claimable_rate(estate)),
         "case": {
             "number": f"CS-{case.pk:06d}" if case else "",
             "opened_on": date_cn(case.opened_on) if case else "",
@@ -209,7 +238,7 @@ def common_context(
         "doc_number": doc_number(kind, unit, case=case, version=version, as_of=as_of),
         "doc_date": date_cn(as_of),
     }
-    return context, arrears
+    return context, arrears, claim
 
 
 def _law_firm(unit: Unit) -> tuple[dict, dict]:
@@ -259,32 +288,48 @@ def _waived_for_case(unit: Unit, case: Case | None) -> Decimal:
     ).aggregate(s=Sum("amount"))["s"] or Decimal(0)
 
 
-def _claims(context: dict, arrears: UnitArrears, *, rate: Decimal, payment_order: bool):
-    late_fee = arrears.late_fee if rate > 0 else Decimal(0)
-    claim = arrears.principal + late_fee
+def _claims(context: dict, claim: Claim, *, payment_order: bool):
+    """The numbered requests: the principal in the claim (time-barred charges left out unless
+    included) and the late fee claimed under the estate's policy, with its basis."""
+    late_fee = claim.late_fee_claimed
+    total = claim.total
     if payment_order:
         texts = [
             "请求法院向被申请人发出支付令，督促被申请人支付拖欠的物业服务费等费用",
-            "支付逾期付款违约金（滞纳金）",
+            "支付逾期付款违约金",
         ]
     else:
-        texts = ["判令被告支付拖欠的物业服务费等费用", "判令被告支付逾期付款违约金（滞纳金）"]
-    claims = [{"no": 1, "text": texts[0], "amount": _money(arrears.principal)}]
+        texts = ["判令被告支付拖欠的物业服务费等费用", "判令被告支付逾期付款违约金"]
+    claims = [{"no": 1, "text": texts[0], "amount": _money(claim.principal)}]
     if late_fee > 0:  # late fees only where the contract provides them
-        claims.append({"no": 2, "text": texts[1], "amount": _money(late_fee)})
+        basis = f"{claim.basis}，计至{date_cn(claim.as_of)}"
+        claims.append(
+            {"no": 2, "text": f"{texts[1]}（滞纳金，{basis}）", "amount": _money(late_fee)}
+        )
     if not payment_order:
         claims.append({"no": len(claims) + 1, "text": "本案诉讼费用由被告承担", "amount": ""})
-    fee = court_fee(money(claim), procedure="payment_order" if payment_order else "lawsuit")
+    fee = court_fee(money(total), procedure="payment_order" if payment_order else "lawsuit")
     return (
         claims,
-        claim,
+        total,
         {
-            "claim": _money(claim),
+            "claim": _money(total),
             "full": _money(fee.full),
             "payable": _money(fee.payable),
             "basis": fee.basis,
         },
     )
+
+
+def _late_fee_fact(claim: Claim, *, role_self: str) -> list[str]:
+    """The late fee as the contract accrues it and as claimed, when they differ."""
+    if not claim.capped:
+        return []
+    return [
+        f"依照物业服务合同的约定，{claim.contract_basis}，截至{date_cn(claim.as_of)}，"
+        f"滞纳金为{_money(claim.late_fee_contractual)}元；{role_self}{claim.basis}，"
+        f"主张滞纳金{_money(claim.late_fee_claimed)}元。"
+    ]
 
 
 def _facts(context: dict, *, role_self: str, role_other: str) -> list[str]:
@@ -312,9 +357,8 @@ def build_context(
     plan: InstallmentPlan | None = None,
 ) -> dict:
     """The context of ``kind`` for ``unit`` (and its ``case``) on ``as_of``."""
-    context, arrears = common_context(kind, unit, case=case, as_of=as_of, version=version)
+    context, arrears, claim = common_context(kind, unit, case=case, as_of=as_of, version=version)
     estate = unit.estate
-    rate = claimable_rate(estate)
     if kind == K.PAYMENT_NOTICE:
         context |= {
             "notice_count": notice_count,
@@ -337,7 +381,7 @@ def build_context(
         }
     elif kind in (K.PAYMENT_ORDER_APPLICATION, K.CIVIL_COMPLAINT):
         payment_order = kind == K.PAYMENT_ORDER_APPLICATION
-        claims, total, fee = _claims(context, arrears, rate=rate, payment_order=payment_order)
+        claims, total, fee = _claims(context, claim, payment_order=payment_order)
         role_self, role_other = ("申请人", "被申请人") if payment_order else ("原告", "被告")
         context |= {
             "court": {"name": estate.court_name},
@@ -345,7 +389,8 @@ def build_context(
             "claims": claims,
             "claim_total": _money(total),
             "claim_total_capital": _capitals(total),
-            "facts": _facts(context, role_self=role_self, role_other=role_other),
+            "facts": _facts(context, role_self=role_self, role_other=role_other)
+            + _late_fee_fact(claim, role_self=role_self),
             "demand_served_on": _served_on(case, Letter.DEMAND_LETTER),
         }
         if not payment_order:
@@ -393,12 +438,12 @@ def build_context(
             if waived
             else "缴清全部欠费"
         )
-        claim = _claim_filed(case, arrears, rate=rate)
+        claim_filed = _claim_filed(case, claim)
         payment_order = case is not None and case.litigation_kind == LitigationKind.PAYMENT_ORDER
         fee = (
-            court_fee(claim, procedure="payment_order", halved=True)
+            court_fee(claim_filed, procedure="payment_order", halved=True)
             if payment_order
-            else court_fee(claim, procedure="withdrawn")
+            else court_fee(claim_filed, procedure="withdrawn")
         )
         context |= {
             "court": {"name": case.court if case and case.court else estate.court_name},
@@ -420,7 +465,7 @@ def build_context(
                 )
             ),
             "court_fee": {
-                "claim": _money(claim),
+                "claim": _money(claim_filed),
                 "full": _money(fee.full),
                 "payable": _money(fee.payable),
                 "basis": fee.basis,
@@ -524,7 +569,7 @@ def _lawyer_letter_date(case: Case | None) -> str:
     return date_cn(timezone.localtime(entry.recorded_at).date()) if entry else NOT_RECORDED
 
 
-def _claim_filed(case: Case | None, arrears: UnitArrears, *, rate: Decimal) -> Decimal:
+def _claim_filed(case: Case | None, claim: Claim) -> Decimal:
     """The claim as filed with the court (from the complaint or application generated at
     filing); by the time of a withdrawal the owner has usually paid, so today's arrears are
     no basis for the fee."""
@@ -542,7 +587,7 @@ def _claim_filed(case: Case | None, arrears: UnitArrears, *, rate: Decimal) -> D
     )
     if filed and filed.get("claim_total"):
         return Decimal(filed["claim_total"].replace(",", ""))
-    return money(arrears.principal + (arrears.late_fee if rate > 0 else Decimal(0)))
+    return claim.total
 
 
 def litigation_document_kind(case: Case) -> str:

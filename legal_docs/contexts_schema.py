@@ -71,8 +71,25 @@ ARREARS = {
     "late_fee_capital": "人民币肆佰零玖元壹角贰分",
     "total": "3,518.62",
     "total_capital": "人民币叁仟伍佰壹拾捌元陆角贰分",
+    # the contractual late fee, and the claimed one (``late_fee``) with its basis; they differ
+    # (``late_fee_capped``) when the estate's claim policy caps the claim (cases.claims)
+    "late_fee_contractual": "409.12",
+    "late_fee_contractual_capital": "人民币肆佰零玖元壹角贰分",
+    "late_fee_basis": "按合同约定日千分之一计算",
+    "late_fee_capped": False,
     "late_fee_rate": "千分之一",
     "late_fee_in_contract": True,
+    # charges past their limitation period, left out of every amount above
+    "time_barred": [
+        {
+            "period": "2022年01月",
+            "item": "物业管理费",
+            "due_date": "2022年1月15日",
+            "amount": "223.75",
+            "late_fee": "0.00",
+        },
+    ],
+    "time_barred_total": "223.75",
     "oldest_due_date": "2025年01月15日",
     "days_overdue": 683,
     "as_of": "2026年11月28日",
@@ -101,6 +118,8 @@ COURT_FEE = {
     "payable": "50.00",
     "basis": "《诉讼费用交纳办法》第十三条：不超过1万元的，每件交纳50元",
 }
+
+LATE_FEE_CLAIM = "逾期付款违约金（滞纳金，按合同约定日千分之一计算，计至2026年11月28日）"
 
 # --- the kinds ----------------------------------------------------------------------------
 
@@ -141,7 +160,7 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
                 "text": "请求法院向被申请人发出支付令，督促被申请人支付拖欠的物业服务费等费用",
                 "amount": "3,109.50",
             },
-            {"no": 2, "text": "支付逾期付款违约金（滞纳金）", "amount": "409.12"},
+            {"no": 2, "text": "支付" + LATE_FEE_CLAIM, "amount": "409.12"},
         ],
         "claim_total": "3,518.62",
         "claim_total_capital": "人民币叁仟伍佰壹拾捌元陆角贰分",
@@ -157,7 +176,7 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
         "court_fee": COURT_FEE,
         "claims": [
             {"no": 1, "text": "判令被告支付拖欠的物业服务费等费用", "amount": "3,109.50"},
-            {"no": 2, "text": "判令被告支付逾期付款违约金（滞纳金）", "amount": "409.12"},
+            {"no": 2, "text": "判令被告支付" + LATE_FEE_CLAIM, "amount": "409.12"},
             {"no": 3, "text": "本案诉讼费用由被告承担", "amount": ""},
         ],
         "claim_total": "3,518.62",

@@ -20,11 +20,10 @@ from zoneinfo import ZoneInfo
 
 import cn2an
 
+from cases.claims import rate_per_mille as rate_per_mille  # one definition, shared with cases
+
 CENT = Decimal("0.01")
 DOCUMENT_TZ = ZoneInfo("Asia/Shanghai")
-
-# Denominators tried in turn for a rate: the first that gives a whole numerator wins.
-_RATE_UNITS = ((1000, "千分之"), (10000, "万分之"), (100000, "十万分之"), (1000000, "百万分之"))
 
 
 def _to_cents(value: Decimal | int, *, what: str) -> Decimal:
@@ -108,26 +107,3 @@ def months_span(periods: list[dt.date]) -> str:
     return "、".join(
         label(start) if start == end else f"{label(start)}至{label(end)}" for start, end in runs
     )
-
-
-def rate_per_mille(rate: Decimal | int) -> str:
-    """A daily late-fee rate as a contract writes it: 0.001 → 千分之一, 0.0005 → 万分之五.
-
-    The first of 千分之 / 万分之 / 十万分之 / 百万分之 that gives a whole number is used
-    (0.002 → 千分之二, 0.0015 → 万分之十五); a finer rate keeps a decimal numerator
-    (0.0000015 → 百万分之一点五). A zero rate (the contract provides none) is ``无``.
-    Raises ``ValueError`` for a negative rate, ``TypeError`` for a float.
-    """
-    if isinstance(rate, float) or not isinstance(rate, Decimal | int):
-        raise TypeError(f"rate must be a Decimal or an int, not {type(rate).__name__}")
-    rate = Decimal(rate)
-    if not rate.is_finite() or rate < 0:
-        raise ValueError(f"rate must be a finite non-negative number: {rate}")
-    if rate == 0:
-        return "无"
-    for denominator, words in _RATE_UNITS:
-        numerator = rate * denominator
-        if numerator == numerator.to_integral_value():
-            return words + cn2an.an2cn(str(int(numerator)))
-    numerator = (rate * _RATE_UNITS[-1][0]).normalize()
-    return _RATE_UNITS[-1][1] + cn2an.an2cn(f"{numerator:f}")

@@ -2,6 +2,7 @@ from .case import Case as Case
 from .case import JudgmentKind as JudgmentKind
 from .case import LitigationKind as LitigationKind
 from .case import Stage as Stage
+from .claim import ClaimInclusion as ClaimInclusion
 from .contact import CallScript as CallScript
 from .contact import Channel as Channel
 from .contact import ContactAttachment as ContactAttachment
@@ -18,6 +19,7 @@ from .contract import ManagementRules as ManagementRules
 from .contract import ServiceContract as ServiceContract
 from .estate import AllocationRule as AllocationRule
 from .estate import Estate as Estate
+from .estate import LateFeeClaimPolicy as LateFeeClaimPolicy
 from .estate import Party as Party
 from .estate import Unit as Unit
 from .estate import UnitParty as UnitParty
@@ -30,6 +32,7 @@ from .ledger import Charge as Charge
 from .ledger import ChargeItem as ChargeItem
 from .ledger import IssuedChargeError as IssuedChargeError
 from .ledger import Payment as Payment
+from .legal import LprRate as LprRate
 from .legal import SmallClaimsThreshold as SmallClaimsThreshold
 from .plan import Installment as Installment
 from .plan import InstallmentPlan as InstallmentPlan

@@ -25,6 +25,15 @@ class AllocationRule(models.TextChoices):
     NEWEST_FIRST = "newest_first", _("Newest due date first")
 
 
+class LateFeeClaimPolicy(models.TextChoices):
+    """What the company claims of the contractual late fee (Civil Code art. 585(2): a court
+    reduces a penalty that exceeds the loss by about 30%)."""
+
+    CONTRACT = "contract", _("Contractual rate, as accrued")
+    CAP_PRINCIPAL = "cap_principal", _("Capped at the principal it accrues on")
+    CAP_LPR = "cap_lpr", _("Annual rate capped at a multiple of the one-year LPR")
+
+
 class Estate(models.Model):
     """An estate (小区/项目) and the contract terms that drive collection."""
 
@@ -78,6 +87,30 @@ class Estate(models.Model):
             "signs until the plan ends, the plan's charges accrue no late fee."
         ),
     )
+    # --- late-fee claim policy (issue 12 part 6) ---
+    late_fee_claim_policy = models.CharField(
+        _("late-fee claim policy"),
+        max_length=20,
+        choices=LateFeeClaimPolicy.choices,
+        default=LateFeeClaimPolicy.CONTRACT,
+        help_text=_(
+            "What complaints, payment-order applications and letters claim: the contractual "
+            "late fee as accrued, at most the principal it accrues on, or at most a multiple "
+            "of the one-year LPR in force on the claim date (per day = annual ÷ 365)."
+        ),
+    )
+    late_fee_lpr_multiple = models.DecimalField(
+        _("LPR multiple for the late-fee cap"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("1.30"),
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal(4))],
+        help_text=_(
+            "With the LPR cap: the claimed annual rate is at most this multiple of the "
+            "one-year LPR, e.g. 1.30 (courts cut a penalty exceeding the loss by about 30%)."
+        ),
+    )
+    # --- end of the late-fee claim policy ---
     province = models.CharField(
         _("province (省份)"),
         max_length=20,

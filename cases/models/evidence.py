@@ -22,6 +22,7 @@ class EvidenceKind(models.TextChoices):
     DOCUMENT = "document", _("Document generated")
     APPROVAL = "approval", _("Approval decision")
     ADJUSTMENT = "adjustment", _("Adjustment")
+    CLAIM_INCLUSION = "claim_inclusion", _("Time-barred charge included in the claim")
 
 
 class StoredFile(models.Model):

@@ -54,3 +54,51 @@ class SmallClaimsThreshold(models.Model):
 
     def __str__(self) -> str:
         return f"{self.province} {self.year}: {self.amount}"
+
+
+class LprRate(models.Model):
+    """The loan prime rate (贷款市场报价利率, LPR) published by the National Interbank Funding
+    Center (全国银行间同业拆借中心), in force from ``effective_on`` until the next row.
+
+    Seeded with the published history from 2019-08-20; later publications must be added here
+    (a claim dated after the last row uses the last row, and the case page names the row)."""
+
+    effective_on = models.DateField(
+        _("in force from"),
+        unique=True,
+        help_text=_(
+            "Add every new publication (the LPR is published on the 20th of each month): a "
+            "claim dated after the last row uses the last row, and the case page names the row."
+        ),
+    )
+    one_year_rate = models.DecimalField(
+        _("one-year LPR (%)"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+        help_text=_("Percent per year, e.g. 3.00."),
+    )
+    five_year_rate = models.DecimalField(
+        _("five-year LPR (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    source = models.CharField(_("source"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("loan prime rate (LPR)")
+        verbose_name_plural = _("loan prime rates (LPR)")
+        ordering = ["-effective_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(one_year_rate__gt=0),
+                name="lpr_one_year_rate_positive",
+                violation_error_message=_("The one-year LPR must be above 0."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.effective_on:%Y-%m-%d} {self.one_year_rate}%"

@@ -19,7 +19,19 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connections, router
-from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    BigIntegerField,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models import Case as DbCase
 from django.db.models.functions import Coalesce, Greatest, Least
 
 from cases.db import DaysBetween, Fen, ScaledInt
@@ -128,6 +140,18 @@ def _days_in_plan(days_back):
     """Of the days from ``days_back`` days before ``as_of`` up to ``as_of``, those inside the
     charge's plan window (``plan_start_back`` … ``plan_end_back`` days before ``as_of``)."""
     return Greatest(Value(0), Least(days_back, F("plan_start_back")) - F("plan_end_back"))
+def _rate_factor():
+    """The daily rate in ppm, or 0 when the estate's service contract provides no late fee
+    (合同未约定滞纳金): then nothing accrues, so arrears, allocation, exports and documents
+    all see none."""
+    return DbCase(
+        When(
+            unit__estate__contract_provides_late_fees=True,
+            then=ScaledInt(F("unit__estate__late_fee_daily_rate"), RATE_SCALE),
+        ),
+        default=Value(0),
+        output_field=BigIntegerField(),
+    )
 
 
 def charge_balances(units: QuerySet[Unit] | None = None, *, as_of: dt.date) -> QuerySet[Charge]:
@@ -171,8 +195,7 @@ def charge_balances(units: QuerySet[Unit] | None = None, *, as_of: dt.date) -> Q
         ),
     ).annotate(
         outstanding_fen=Fen("amount") - F("principal_credited_fen"),
-        late_fee_e8=(Fen("amount") * accrual_days - F("credited_fen_days"))
-        * ScaledInt(F("unit__estate__late_fee_daily_rate"), RATE_SCALE),
+        late_fee_e8=(Fen("amount") * accrual_days - F("credited_fen_days")) * _rate_factor(),
     )
 
 

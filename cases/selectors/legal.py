@@ -20,7 +20,8 @@ from cases.legal_rules import (
 )
 from cases.models import Case, SmallClaimsThreshold
 from cases.policy import late_fees_claimable
-from cases.selectors.ledger import arrears_for_unit, money
+from cases.selectors.claims import claim_for_case
+from cases.selectors.ledger import money
 
 
 class SmallClaims(NamedTuple):
@@ -95,13 +96,11 @@ def small_claims_for(
 
 
 def claim_for(case: Case, *, as_of: dt.date | None = None) -> tuple[Decimal, Decimal, Decimal]:
-    """(claim, principal, late fee claimed) of the case today: the principal owed plus the
-    late fee when the contract provides one, to the fen."""
-    as_of = as_of or timezone.localdate()
-    arrears = arrears_for_unit(case.unit, as_of=as_of)
-    late_fee = arrears.late_fee if late_fees_claimable(case.unit.estate) else Decimal(0)
-    principal, late_fee = money(arrears.principal), money(late_fee)
-    return principal + late_fee, principal, late_fee
+    """(claim, principal, late fee claimed) of the case today, to the fen: the principal of
+    the charges in the claim (time-barred ones left out unless included) plus the late fee
+    the estate's claim policy claims (``cases.selectors.claims.claim_for_case``)."""
+    claim = claim_for_case(case, as_of=as_of or timezone.localdate())
+    return claim.total, claim.principal, claim.late_fee_claimed
 
 
 @dataclass(frozen=True)

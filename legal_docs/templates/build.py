@@ -498,12 +498,21 @@ def arrears_table(t: Template, *, late_fee_rows: bool = True) -> None:
     t.row(
         table,
         [
-            "滞纳金（按日{{ arrears.late_fee_rate }}，计至{{ arrears.as_of }}）",
-            "{{ arrears.late_fee }}",
+            "合同约定滞纳金（按日{{ arrears.late_fee_rate }}，计至{{ arrears.as_of }}）",
+            "{{ arrears.late_fee_contractual }}",
         ],
         spans=[4, 1],
         aligns=[CENTER, RIGHT],
     )
+    # the claimed late fee, when the estate's claim policy caps it below the contract's
+    t.loop_row(table, "{%tr if arrears.late_fee_capped %}")
+    t.row(
+        table,
+        ["主张的滞纳金（{{ arrears.late_fee_basis }}）", "{{ arrears.late_fee }}"],
+        spans=[4, 1],
+        aligns=[CENTER, RIGHT],
+    )
+    t.loop_row(table, "{%tr endif %}")
     t.row(
         table,
         ["应缴合计", "{{ arrears.total }}"],
@@ -514,12 +523,37 @@ def arrears_table(t: Template, *, late_fee_rows: bool = True) -> None:
     t.loop_row(table, "{%tr endif %}")
 
 
+# After the contractual late fee: what is claimed when the claim policy caps it.
+LATE_FEE_CAPPED = (
+    "{% if arrears.late_fee_capped %}；现{{ arrears.late_fee_basis }}，主张滞纳金人民币"
+    "{{ arrears.late_fee }}元（大写：{{ arrears.late_fee_capital }}）{% endif %}"
+)
+
+
+def time_barred_list(t: Template) -> None:
+    """Charges past their limitation period, listed apart from the amounts above (they are
+    in none of them), each with its period, item, due date and amount."""
+    t.tag("{%p if arrears.time_barred %}")
+    t.body(
+        "另，下列费用已超过诉讼时效期间，未计入上述金额（合计人民币"
+        "{{ arrears.time_barred_total }}元）："
+    )
+    t.tag("{%p for b in arrears.time_barred %}")
+    t.body(
+        "{{ loop.index }}. {{ b.period }}{{ b.item }}，应缴日{{ b.due_date }}，{{ b.amount }}元；"
+    )
+    t.tag("{%p endfor %}")
+    t.tag("{%p endif %}")
+
+
 ARREARS_SUMMARY = (
     "上述欠费本金合计人民币{{ arrears.principal }}元（大写：{{ arrears.principal_capital }}）"
     + IF_LATE_FEE
     + "；依照物业服务合同关于逾期付款按日{{ arrears.late_fee_rate }}计收滞纳金的约定，"
-    "截至{{ arrears.as_of }}，滞纳金为人民币{{ arrears.late_fee }}元"
-    "（大写：{{ arrears.late_fee_capital }}），本金与滞纳金合计人民币{{ arrears.total }}元"
+    "截至{{ arrears.as_of }}，滞纳金为人民币{{ arrears.late_fee_contractual }}元"
+    "（大写：{{ arrears.late_fee_contractual_capital }}）"
+    + LATE_FEE_CAPPED
+    + "，本金与滞纳金合计人民币{{ arrears.total }}元"
     "（大写：{{ arrears.total_capital }}）" + ENDIF + "。"
 )
 
@@ -576,11 +610,13 @@ def payment_notice() -> Template:
     t.body("合计欠费人民币{{ arrears.principal }}元（大写：{{ arrears.principal_capital }}）。")
     t.tag("{%p if arrears.late_fee_in_contract %}")
     t.body(
-        "截至{{ arrears.as_of }}已产生滞纳金人民币{{ arrears.late_fee }}元"
-        "（大写：{{ arrears.late_fee_capital }}），连同欠费应缴合计人民币{{ arrears.total }}元"
-        "（大写：{{ arrears.total_capital }}）。"
+        "截至{{ arrears.as_of }}，按合同约定已产生滞纳金人民币{{ arrears.late_fee_contractual }}元"
+        "（大写：{{ arrears.late_fee_contractual_capital }}）"
+        + LATE_FEE_CAPPED
+        + "，连同欠费应缴合计人民币{{ arrears.total }}元（大写：{{ arrears.total_capital }}）。"
     )
     t.tag("{%p endif %}")
+    time_barred_list(t)
     t.body(
         "请您在{{ pay_by }}前到管理处缴交"
         + IF_LATE_FEE
@@ -610,6 +646,7 @@ def demand_letter() -> Template:
     )
     arrears_table(t)
     t.body(ARREARS_SUMMARY)
+    time_barred_list(t)
     t.body(
         "根据《中华人民共和国民法典》第九百四十四条第二款的规定，业主违反约定逾期不支付物业费的，"
         "物业服务人可以催告其在合理期限内支付；合理期限届满仍不支付的，物业服务人可以提起诉讼"
@@ -656,6 +693,7 @@ def lawyer_letter() -> Template:
     )
     arrears_table(t)
     t.body(ARREARS_SUMMARY)
+    time_barred_list(t)
     t.heading("二、法律依据")
     t.tag("{%p for b in legal_basis %}")
     t.body("{{ loop.index }}. {{ b }}")
@@ -702,6 +740,7 @@ def payment_order_application() -> Template:
         "合理期限届满后被申请人仍未支付。截至{{ arrears.as_of }}，被申请人尚欠"
         "{{ estate.name }}{{ unit.label }}房屋物业服务费等费用人民币{{ arrears.principal }}元。"
     )
+    time_barred_list(t)
     t.body(
         "申请人与被申请人之间没有其他债务纠纷，被申请人住所明确，支付令能够送达被申请人。"
         "为维护申请人的合法权益，依照《中华人民共和国民事诉讼法》关于督促程序的规定，"
@@ -742,6 +781,7 @@ def civil_complaint() -> Template:
         "截至{{ arrears.as_of }}，被告就{{ estate.name }}{{ unit.label }}房屋尚欠费用明细如下："
     )
     arrears_table(t, late_fee_rows=False)  # late fees are claimed only through ``claims``
+    time_barred_list(t)
     t.tag("{%p for r in reasons %}")
     t.body("{{ r }}")
     t.tag("{%p endfor %}")
@@ -968,6 +1008,13 @@ def waiver_approval() -> Template:
         ],
         **pair,
     )
+    t.loop_row(table, "{%tr if arrears.late_fee_capped %}")
+    t.row(
+        table,
+        ["可主张滞纳金", "人民币{{ arrears.late_fee }}元（{{ arrears.late_fee_basis }}）"],
+        **wide,
+    )
+    t.loop_row(table, "{%tr endif %}")
     amount = "人民币{{ waiver.amount }}元（大写：{{ waiver.amount_capital }}）"
     t.row(table, ["减免金额", amount], **wide)
     t.row(table, ["减免原因类别", "{{ waiver.reason_category }}"], **wide)

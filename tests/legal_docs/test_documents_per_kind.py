@@ -24,7 +24,7 @@ from cases.selectors.ledger import money
 from cases.services.evidence import evidence_append
 from cases.services.ledger import adjustment_record
 from cases.storage import blob_read
-from legal_docs.formatting import amount_in_capitals
+from legal_docs.formatting import amount_in_capitals, date_cn
 from legal_docs.kinds import DocumentKind as K
 from legal_docs.models import LegalDocument
 from legal_docs.services import legal_doc_generate, template_current
@@ -203,7 +203,10 @@ def test_complaint_states_the_court_fee_of_its_claim(litigation_story, make):
     assert fee.basis in text
     assert f"判令被告支付拖欠的物业服务费等费用，金额为人民币{figures(PRINCIPAL)}元" in text
     late = late_fee(litigation_story.today)
-    assert f"判令被告支付逾期付款违约金（滞纳金），金额为人民币{figures(late)}元" in text
+    assert (
+        "判令被告支付逾期付款违约金（滞纳金，按合同约定日千分之一计算，计至"
+        f"{date_cn(litigation_story.today)}），金额为人民币{figures(late)}元"
+    ) in text
     assert text.splitlines().count(COURT) == 1  # 此致 the court
 
 

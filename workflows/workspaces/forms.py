@@ -383,3 +383,15 @@ class PlanSignatureForm(forms.Form):
 
     def clean_signed_scan(self):
         return checked_upload(self.cleaned_data.get("signed_scan"))
+class ClaimIncludeForm(forms.Form):
+    """A legal officer includes a time-barred charge in the claim, saying why."""
+
+    reason = forms.CharField(
+        label=_("Why claim this time-barred charge"),
+        help_text=_(
+            "E.g. the owner acknowledged the debt in writing, or a demand the system does not "
+            "hold interrupted the period. Recorded in the evidence chain."
+        ),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )

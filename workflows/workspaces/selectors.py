@@ -9,11 +9,13 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cases.claims import Claim
 from cases.enforcement import EnforcementClock
 from cases.models import (
     Case,
@@ -37,6 +39,7 @@ from cases.selectors.case import (
     party_contacts_for,
     transitions_open_to,
 )
+from cases.selectors.claims import claim_for_case
 from cases.selectors.enforcement import enforcement_clock_for
 from cases.selectors.ledger import (
     FEN,
@@ -209,11 +212,13 @@ class CasePage:
     actions: list[Action]
     evidence_count: int
     earliest_clock: ChargeClock | None
-    fees: CourtFeeSummary
+    fees: CourtFeeSummary | None
     payment_order: list[Condition]
     enforcement: EnforcementClock | None = None  # the period to apply for enforcement
     settlement: Settlement | None = None
     plans: list[InstallmentPlan] = field(default_factory=list)
+    claim: Claim | None = None  # the late-fee claim (cases.claims); None with claim_problem
+    claim_problem: str = ""
 
 
 PROVEN_LABEL = _("Proven (有凭证)")
@@ -271,6 +276,11 @@ def case_page_for(user, case: Case, *, timeline_page=1, as_of: dt.date | None = 
     timeline.object_list = _with_proof(list(timeline.object_list), deliveries)
     clocks = {clock.charge_id: clock for clock in charge_clocks(case, as_of=as_of)}
     arrears = arrears_for_unit(case.unit, as_of=as_of)
+    claim, claim_problem = None, ""
+    try:
+        claim = claim_for_case(case, as_of=as_of)
+    except ValidationError as exc:  # e.g. the LPR cap with no LPR row in force
+        claim_problem = " ".join(m for ms in exc.message_dict.values() for m in ms)
     return CasePage(
         case=case,
         as_of=as_of,
@@ -293,9 +303,11 @@ def case_page_for(user, case: Case, *, timeline_page=1, as_of: dt.date | None = 
         actions=[Action(name, TRANSITIONS[name].label) for name in transitions_open_to(user, case)],
         evidence_count=timeline.paginator.count,
         earliest_clock=min(clocks.values(), key=lambda c: c.expires_on, default=None),
-        fees=court_fee_summary(case, as_of=as_of),
+        fees=court_fee_summary(case, as_of=as_of) if claim else None,
         payment_order=payment_order_eligibility(case, as_of=as_of),
         enforcement=enforcement_clock_for(case, as_of=as_of),
+        claim=claim,
+        claim_problem=claim_problem,
     )
 
 

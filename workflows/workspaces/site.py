@@ -92,6 +92,11 @@ class CaseScreens(Workspace):
         "<int:pk>/advance/<slug:transition>/", case.AdvanceView.as_view(), name="advance"
     )
     delivery_path = path("<int:pk>/delivery/", case.DeliveryRecordView.as_view(), name="delivery")
+    claim_include_path = path(
+        "<int:pk>/claim/include/<int:charge_pk>/",
+        case.ClaimIncludeView.as_view(),
+        name="claim_include",
+    )
     package_path = path("<int:pk>/package/", case.PackageView.as_view(), name="package")
     document_path = path(
         "<int:pk>/documents/<int:document_pk>/",

@@ -22,6 +22,7 @@ from cases.permissions import user_may_work_case
 from cases.policy import guard_for
 from cases.selectors.case import transitions_open_to
 from cases.services.case import CaseError, case_transition, contact_log, delivery_record
+from cases.services.claims import claim_include_time_barred, user_may_include_time_barred
 from cases.services.plan import plan_sign
 from cases.storage import blob_read
 from legal_docs.models import LegalDocument
@@ -61,6 +62,7 @@ class CaseDetailView(CaseMixin, generic.TemplateView):
             page=page,
             may_work=user_may_work_case(user, self.case),
             may_record_delivery=is_legal(user) or is_manager(user),
+            may_include_time_barred=user_may_include_time_barred(user) and self.case.is_open,
             may_package=(is_legal(user) or is_manager(user))
             and (self.case.stage in LEGAL_STAGES or self.case.return_stage in LEGAL_STAGES),
             **kwargs,
@@ -179,6 +181,46 @@ class WithdrawalRequestView(CaseFormView):
     def perform(self, form):
         withdrawal_request(self.case, actor=self.request.user, reason=form.cleaned_data["reason"])
         self.success_message = _("Withdrawal requested; a manager decides.")
+
+
+class ClaimIncludeView(CaseFormView):
+    """A legal officer includes one time-barred charge of the case in its claims."""
+
+    form_class = forms.ClaimIncludeForm
+    title = gettext_lazy("Include a time-barred charge in the claim")
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not user_may_include_time_barred(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def charge(self):
+        charge = self.case.unit.charges.filter(pk=self.kwargs["charge_pk"]).first()
+        if charge is None:
+            raise Http404
+        return charge
+
+    def get_context_data(self, **kwargs):
+        charge = self.charge()
+        kwargs.setdefault(
+            "title",
+            _("Include %(item)s %(period)s (%(amount)s) in the claim")
+            % {
+                "item": charge.get_item_display(),
+                "period": f"{charge.period_start:%Y-%m}",
+                "amount": charge.amount,
+            },
+        )
+        return super().get_context_data(**kwargs)
+
+    def perform(self, form):
+        claim_include_time_barred(
+            self.case,
+            charge=self.charge(),
+            actor=self.request.user,
+            reason=form.cleaned_data["reason"],
+        )
+        self.success_message = _("The time-barred charge is included in the claim.")
 
 
 class AdvanceView(CaseFormView):
