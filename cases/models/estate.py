@@ -302,6 +302,7 @@ class Unit(models.Model):
         if self.purchase_contract_no:
             return f"购房合同编号：{self.purchase_contract_no}"
         return ""
+
     def clean(self) -> None:
         """Refuse a unit that is another unit of the estate written differently (3幢-1201
         beside 3栋-1201), naming the unit that exists."""

@@ -140,6 +140,8 @@ def _days_in_plan(days_back):
     """Of the days from ``days_back`` days before ``as_of`` up to ``as_of``, those inside the
     charge's plan window (``plan_start_back`` … ``plan_end_back`` days before ``as_of``)."""
     return Greatest(Value(0), Least(days_back, F("plan_start_back")) - F("plan_end_back"))
+
+
 def _rate_factor():
     """The daily rate in ppm, or 0 when the estate's service contract provides no late fee
     (合同未约定滞纳金): then nothing accrues, so arrears, allocation, exports and documents

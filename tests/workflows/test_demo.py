@@ -333,6 +333,8 @@ def test_the_demo_parties_have_valid_identities_and_units_their_ownership(demo_e
     recorded = units.exclude(title_certificate_no="", purchase_contract_no="")
     assert recorded.count() >= units.count() - 4  # the developer's unsold units have none
     assert units.exclude(purchase_contract_no="").exists()
+
+
 # --- the README's import example, through the upload page ---------------------------------
 
 

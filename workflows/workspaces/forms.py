@@ -383,6 +383,8 @@ class PlanSignatureForm(forms.Form):
 
     def clean_signed_scan(self):
         return checked_upload(self.cleaned_data.get("signed_scan"))
+
+
 class ClaimIncludeForm(forms.Form):
     """A legal officer includes a time-barred charge in the claim, saying why."""
 
