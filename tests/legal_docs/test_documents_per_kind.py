@@ -272,21 +272,25 @@ def test_unit_address_names_the_building_once(litigation_story, make):
 
 
 def test_lawsuit_withdrawal_names_the_lawsuit_and_halves_the_fee(litigation_story, make):
+    """The fee is the one prepaid on the claim as filed (the complaint generated on the filing
+    day), not on what is owed at the withdrawal; its half is half of the printed figure."""
     _document, text = make(K.LAWSUIT_WITHDRAWAL)
 
-    claim = PRINCIPAL + late_fee(litigation_story.today)
+    filed_on = litigation_story.days_ago(50)
+    claim = PRINCIPAL + late_fee(filed_on)
     fee = court_fee(claim, procedure="withdrawn")
     assert f"请求贵院准许申请人撤回{COURT_CASE_NUMBER}" in text
-    assert f"申请人于{cn_date(litigation_story.days_ago(50))}" in text
+    assert f"申请人于{cn_date(filed_on)}" in text
     assert (
         f"本案案件受理费人民币{figures(fee.full)}元，撤诉后应交纳人民币{figures(fee.payable)}元"
         in (text)
     )
     assert fee.payable == money(fee.full / 2)
-    # On the frozen day (2026-12-04) the claim is 15,317.12: 50 + 5,317.12 × 2.5% = 182.928,
-    # printed 182.93; half of the printed 182.93 is 91.465, printed 91.47 (not 91.46).
+    # The story is frozen on 2026-12-04 and filed 50 days before (2026-10-15): the claim is
+    # 11,424.95 + 3,320.93 = 14,745.88; 50 + 4,745.88 × 2.5% = 168.647, printed 168.65;
+    # half of the printed 168.65 is 84.325, printed 84.33 (half of the unrounded: 84.32).
     assert litigation_story.today == dt.date(2026, 12, 4)
-    assert "本案案件受理费人民币182.93元，撤诉后应交纳人民币91.47元" in text
+    assert "本案案件受理费人民币168.65元，撤诉后应交纳人民币84.33元" in text
 
 
 def test_lawyer_letter_withdrawal_is_from_the_law_firm(litigation_story, make):
