@@ -11,8 +11,10 @@ import json
 from collections import defaultdict
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Max, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.claims import Claim
 from cases.legal_rules import court_fee
@@ -254,6 +256,11 @@ def _law_firm(unit: Unit) -> tuple[dict, dict]:
 NOT_RECORDED = "〔未记录〕"
 
 
+class MissingFact(ValidationError):
+    """A fact the document must state is not in the record: generation stops and says which,
+    rather than print a blank or a zero that would make a sentence false."""
+
+
 def _served_on(case: Case | None, letter: str) -> str:
     if case is None:
         return NOT_RECORDED
@@ -479,8 +486,15 @@ def build_context(
             if case
             else None
         )
-        schedule = list(plan.installments.all()) if plan else []
-        total = plan.total if plan else Decimal(0)
+        if plan is None:
+            raise MissingFact(
+                _(
+                    "No approved installment plan on this case: an installment agreement states "
+                    "the agreed schedule, so there is nothing to print yet."
+                )
+            )
+        schedule = list(plan.installments.all())
+        total = plan.total
         context |= {
             "schedule": [
                 {
@@ -495,22 +509,26 @@ def build_context(
             "plan_total": _money(total),
             "plan_total_capital": _capitals(total),
             "default_days": estate.installment_default_days,
-            "reason": plan.reason if plan else "",
+            "reason": plan.reason,
             "late_fee_accrues_during_plan": estate.late_fee_accrues_during_plan,
         }
     elif kind == K.WAIVER_APPROVAL:
         a = adjustment
-        before = arrears.late_fee + (a.amount if a else Decimal(0))
+        if a is None:
+            raise MissingFact(
+                _("No approved waiver: a waiver approval form records a decided waiver.")
+            )
+        before = arrears.late_fee + a.amount
         context |= {
             "waiver": {
-                "amount": _money(a.amount) if a else "",
-                "amount_capital": _capitals(a.amount) if a else "",
-                "reason_category": str(a.get_reason_category_display()) if a else "",
-                "reason": a.reason if a else "",
-                "requested_by": _person(a.requested_by) if a else "",
-                "requested_on": date_cn(timezone.localtime(a.created_at).date()) if a else "",
-                "approved_by": _person(a.approved_by) if a else "",
-                "approved_on": date_cn(a.effective_on) if a else "",
+                "amount": _money(a.amount),
+                "amount_capital": _capitals(a.amount),
+                "reason_category": str(a.get_reason_category_display()),
+                "reason": a.reason,
+                "requested_by": _person(a.requested_by),
+                "requested_on": date_cn(timezone.localtime(a.created_at).date()),
+                "approved_by": _person(a.approved_by),
+                "approved_on": date_cn(a.effective_on),
                 "late_fee_before": _money(before),
                 "late_fee_after": _money(arrears.late_fee),
             }
