@@ -386,6 +386,38 @@ class PaymentLine:
     def credit(self) -> Decimal:
         return self.payment.amount - sum((p.amount for p in self.parts), Decimal(0))
 
+    @property
+    def summary(self) -> list[PaidGroup]:
+        """The parts folded per item and target (principal or late fee), with the first and
+        last period they cover: one line each, for pages where a payment of two years of
+        arrears would otherwise list dozens of charges."""
+        groups: dict[tuple[str, str], list[PaidPart]] = defaultdict(list)
+        for part in self.parts:
+            groups[(part.item, part.target)].append(part)
+        return [
+            PaidGroup(
+                item_label=parts[0].item_label,
+                target_label=parts[0].target_label,
+                first_period=min(p.period_start for p in parts),
+                last_period=max(p.period_start for p in parts),
+                charges=len({p.charge_id for p in parts}),
+                amount=sum((p.amount for p in parts), Decimal(0)),
+            )
+            for parts in groups.values()
+        ]
+
+
+@dataclass(frozen=True)
+class PaidGroup:
+    """Parts of one payment for one item and target, folded (``PaymentLine.summary``)."""
+
+    item_label: str
+    target_label: str
+    first_period: dt.date
+    last_period: dt.date
+    charges: int
+    amount: Decimal
+
 
 def payment_lines(unit: Unit, *, limit: int = 50) -> list[PaymentLine]:
     """The unit's payments, newest first, each with the charges and parts it paid."""

@@ -9,7 +9,6 @@ import io
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
@@ -27,9 +26,9 @@ TODAY = dt.datetime(2026, 6, 15, 10, tzinfo=SHANGHAI)
 
 
 @pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(TODAY, tick=False):
-        yield
+def frozen_today(frozen_clock):
+    """The shared frozen clock (the desk fixture uses it too), moved to this module's day."""
+    frozen_clock.move_to(TODAY)
 
 
 def client_for(user) -> Client:
