@@ -416,8 +416,9 @@ class Command(BaseCommand):
 
 
 def _remind_then_demand(case: Case, *, collector, legal, first: dict) -> Case:
-    """Reminders start, two contacts on two channels (``first``, then an SMS with its
-    delivery report), and the legal officer issues the demand letter."""
+    """Reminders start, two contacts on two channels (``first``, then an SMS the collector
+    says arrived — no gateway report is stored, so the timeline shows it as claimed,
+    unproven), and the legal officer issues the demand letter."""
     case = case_transition(case, "start_reminding", actor=collector)
     contact_log(case, actor=collector, **first)
     contact_log(
@@ -426,7 +427,7 @@ def _remind_then_demand(case: Case, *, collector, legal, first: dict) -> Case:
         channel=Channel.SMS,
         outcome=Outcome.REACHED,
         delivery_confirmed=True,
-        notes="演示：催收短信已送达",
+        notes="演示：催收短信已发出，业主称已收到（无送达回执）",
     )
     return case_transition(case, "issue_demand", actor=legal)
 
