@@ -530,22 +530,6 @@ LATE_FEE_CAPPED = (
 )
 
 
-def time_barred_list(t: Template) -> None:
-    """Charges past their limitation period, listed apart from the amounts above (they are
-    in none of them), each with its period, item, due date and amount."""
-    t.tag("{%p if arrears.time_barred %}")
-    t.body(
-        "另，下列费用已超过诉讼时效期间，未计入上述金额（合计人民币"
-        "{{ arrears.time_barred_total }}元）："
-    )
-    t.tag("{%p for b in arrears.time_barred %}")
-    t.body(
-        "{{ loop.index }}. {{ b.period }}{{ b.item }}，应缴日{{ b.due_date }}，{{ b.amount }}元；"
-    )
-    t.tag("{%p endfor %}")
-    t.tag("{%p endif %}")
-
-
 ARREARS_SUMMARY = (
     "上述欠费本金合计人民币{{ arrears.principal }}元（大写：{{ arrears.principal_capital }}）"
     + IF_LATE_FEE
@@ -616,7 +600,6 @@ def payment_notice() -> Template:
         + "，连同欠费应缴合计人民币{{ arrears.total }}元（大写：{{ arrears.total_capital }}）。"
     )
     t.tag("{%p endif %}")
-    time_barred_list(t)
     t.body(
         "请您在{{ pay_by }}前到管理处缴交"
         + IF_LATE_FEE
@@ -646,7 +629,6 @@ def demand_letter() -> Template:
     )
     arrears_table(t)
     t.body(ARREARS_SUMMARY)
-    time_barred_list(t)
     t.body(
         "根据《中华人民共和国民法典》第九百四十四条第二款的规定，业主违反约定逾期不支付物业费的，"
         "物业服务人可以催告其在合理期限内支付；合理期限届满仍不支付的，物业服务人可以提起诉讼"
@@ -693,7 +675,6 @@ def lawyer_letter() -> Template:
     )
     arrears_table(t)
     t.body(ARREARS_SUMMARY)
-    time_barred_list(t)
     t.heading("二、法律依据")
     t.tag("{%p for b in legal_basis %}")
     t.body("{{ loop.index }}. {{ b }}")
@@ -740,7 +721,6 @@ def payment_order_application() -> Template:
         "合理期限届满后被申请人仍未支付。截至{{ arrears.as_of }}，被申请人尚欠"
         "{{ estate.name }}{{ unit.label }}房屋物业服务费等费用人民币{{ arrears.principal }}元。"
     )
-    time_barred_list(t)
     t.body(
         "申请人与被申请人之间没有其他债务纠纷，被申请人住所明确，支付令能够送达被申请人。"
         "为维护申请人的合法权益，依照《中华人民共和国民事诉讼法》关于督促程序的规定，"
@@ -781,7 +761,6 @@ def civil_complaint() -> Template:
         "截至{{ arrears.as_of }}，被告就{{ estate.name }}{{ unit.label }}房屋尚欠费用明细如下："
     )
     arrears_table(t, late_fee_rows=False)  # late fees are claimed only through ``claims``
-    time_barred_list(t)
     t.tag("{%p for r in reasons %}")
     t.body("{{ r }}")
     t.tag("{%p endfor %}")

@@ -64,7 +64,7 @@ def capped(db):
     return unit, case, legal
 
 
-def test_complaint_claims_the_capped_late_fee_and_lists_the_time_barred_charge_apart(capped):
+def test_complaint_claims_the_capped_late_fee_and_leaves_the_time_barred_charge_out(capped):
     unit, case, legal = capped
     document = legal_doc_generate(K.CIVIL_COMPLAINT, unit=unit, case=case, actor=legal, as_of=TODAY)
     text = document_text(document)
@@ -85,10 +85,12 @@ def test_complaint_claims_the_capped_late_fee_and_lists_the_time_barred_charge_a
         f"依照物业服务合同的约定，按合同约定日千分之一计算，截至{cn_date(TODAY)}，"
         f"滞纳金为3,800.00元；原告{LPR_BASIS}，主张滞纳金406.03元。"
     ) in text
-    # the time-barred water bill: listed apart, in no amount claimed
-    assert "另，下列费用已超过诉讼时效期间，未计入上述金额（合计人民币800.00元）：" in text
-    assert f"1. 2022年01月水费，应缴日{cn_date(dt.date(2022, 1, 25))}，800.00元；" in text
+    # the time-barred water bill is in no amount claimed, and the complaint does not plead
+    # the limitation for the defendant (a court does not apply it of its own motion): the
+    # charge is listed apart on the case page only
     assert "10,800.00" not in text
+    assert "水费" not in text
+    assert "诉讼时效" not in text
     # "unpaid since" speaks of the charges claimed, not of the time-barred one
     assert f"被告自{cn_date(dt.date(2025, 6, 15))}起未按约缴纳" in text
 
@@ -137,7 +139,8 @@ def test_lawyer_letter_shows_both_figures_and_the_basis(capped):
         f"现{LPR_BASIS}，主张滞纳金人民币406.03元（大写：人民币肆佰零陆元零叁分）"
         "，本金与滞纳金合计人民币10,406.03元"
     ) in text
-    assert "下列费用已超过诉讼时效期间，未计入上述金额（合计人民币800.00元）" in text
+    # owner-facing letters never tell the debtor which charges are time-barred
+    assert "诉讼时效" not in text
 
 
 def test_an_uncapped_claim_prints_one_late_fee(capped):
