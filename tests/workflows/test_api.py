@@ -982,10 +982,11 @@ def _at_once(work) -> list:
 @committed
 def test_the_same_key_sent_many_times_at_once_pays_once():
     world = World()
-    case = world.case(stage=Stage.REMINDING, owing="1200.00")
+    case = world.case(stage=Stage.REMINDING, owing="1200.00", days_overdue=10)
     api(world.finance)  # the token, before the threads
 
-    responses = _at_once(lambda: _pay(api(world.finance), case.unit, "1200.00", key="burst"))
+    # paid in full: 1,200 + 1,200 × 0.001 × 10 days of late fee
+    responses = _at_once(lambda: _pay(api(world.finance), case.unit, "1212.00", key="burst"))
 
     assert Payment.objects.count() == 1
     statuses = sorted(r.status_code for r in responses)
