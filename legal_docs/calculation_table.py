@@ -225,7 +225,7 @@ def calculation_workbook(table: CalcTable) -> bytes:
         12: table.late_fee_contractual,
         13: table.late_fee_claimed,
     }
-    for col, value in sums.items():
+    for col in sums:
         letter = sheet.cell(row=first, column=col).column_letter
         cell = sheet.cell(row=totals_row, column=col, value=f"=SUM({letter}{first}:{letter}{last})")
         cell.number_format = MONEY_FORMAT
