@@ -262,7 +262,8 @@ def calculation_workbook(table: CalcTable) -> bytes:
 def _with_cached_totals(data: bytes, sums: dict[int, Decimal], row: int) -> bytes:
     """openpyxl writes a formula without its value: add the value (``<v>``) to each SUM cell
     so a reader that does not calculate (or ``data_only=True``) sees the total. Zip entries
-    are rewritten with a fixed timestamp."""
+    are rewritten with a fixed timestamp, and the "modified" property fixed, so equal input
+    gives equal bytes."""
     import re
     import zipfile
 
@@ -283,6 +284,13 @@ def _with_cached_totals(data: bytes, sums: dict[int, Decimal], row: int) -> byte
                         text,
                     )
                 content = text.encode()
+            elif info.filename == "docProps/core.xml":
+                # openpyxl stamps "modified" with the time of saving: fix it.
+                content = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>2000-01-01T00:00:00Z\g<2>",
+                    content,
+                )
             entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             entry.compress_type = zipfile.ZIP_DEFLATED
             target.writestr(entry, content)

@@ -7,6 +7,8 @@ Contents (paths sorted, fixed timestamps):
   the case has none;
 - ``02-evidence_list.docx``: the evidence list 证据目录 of the chain as it stands — the
   latest one when nothing was recorded after it, else a new one;
+- ``03-calculation_table.xlsx``: the 欠费明细及滞纳金计算表 of the claim on the package's
+  date (``legal_docs.calculation_table``), made at packing time;
 - ``evidence/…``: every file the evidence chain names (contact attachments, delivery
   proofs, generated documents), as stored;
 - ``manifest.json``: the case, each file's path, SHA-256 and size, and the result of the
@@ -41,12 +43,14 @@ from cases.models.evidence import EvidenceKind
 from cases.services.case import CaseError
 from cases.services.evidence import evidence_status
 from cases.storage import blob_path
+from legal_docs.calculation_table import calculation_table_xlsx
 from legal_docs.contexts import litigation_document_kind
 from legal_docs.kinds import DocumentKind
 from legal_docs.models import LegalDocument
 from legal_docs.services import legal_doc_generate
 
 MANIFEST = "manifest.json"
+CALCULATION_TABLE = "03-calculation_table.xlsx"
 FORMAT = "fee-recovery litigation package v1"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 EXTENSIONS = {
@@ -187,6 +191,26 @@ def _evidence_files(case: Case, entries: list[EvidenceEntry], skip: set[str]) ->
     return files
 
 
+def _add_calculation_table(case: Case, *, as_of: dt.date, files: list, contents: dict) -> None:
+    """The 欠费明细及滞纳金计算表 (.xlsx) of the claim on ``as_of``, made now (it is not an
+    evidence-chain file: its bytes depend only on the case state and ``as_of``)."""
+    content, _name = calculation_table_xlsx(case, as_of=as_of)
+    sha = hashlib.sha256(content).hexdigest()
+    path = CALCULATION_TABLE
+    files.append(
+        {
+            "path": path,
+            "recorded_sha256": sha,
+            "evidence_seq": None,
+            "role": "calculation_table",
+            "sha256": sha,
+            "size": len(content),
+            "intact": True,
+        }
+    )
+    contents[path] = content
+
+
 def litigation_package_build(case: Case, *, actor, as_of: dt.date | None = None) -> PackageResult:
     """Build the case's litigation package (see the module docstring). May generate the
     filing document and a fresh evidence list first (each with its evidence entry); records
@@ -241,6 +265,7 @@ def litigation_package_build(case: Case, *, actor, as_of: dt.date | None = None)
             {**item, "sha256": sha, "size": len(content), "intact": sha == item["recorded_sha256"]}
         )
         contents[item["path"]] = content
+    _add_calculation_table(case, as_of=as_of, files=files, contents=contents)
     head = entries[-1] if entries else None
     manifest = {
         "format": FORMAT,

@@ -202,3 +202,12 @@ def test_package_holds_the_table_and_stays_identical(calc_story):
     assert table and table[0] in names
     content = zipfile.ZipFile(io.BytesIO(first.zip_bytes)).read(table[0])
     assert "翠湖花园" in load_workbook(io.BytesIO(content)).active["A1"].value
+
+
+def test_workbook_bytes_do_not_depend_on_the_clock(calc_story):
+    import time_machine
+
+    first, _ = calculation_table_xlsx(calc_story.fresh(), as_of=AS_OF)
+    with time_machine.travel(dt.datetime(2027, 3, 1, 9, tzinfo=dt.UTC), tick=False):
+        second, _ = calculation_table_xlsx(calc_story.fresh(), as_of=AS_OF)
+    assert first == second
