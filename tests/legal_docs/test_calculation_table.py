@@ -211,3 +211,39 @@ def test_workbook_bytes_do_not_depend_on_the_clock(calc_story):
     with time_machine.travel(dt.datetime(2027, 3, 1, 9, tzinfo=dt.UTC), tick=False):
         second, _ = calculation_table_xlsx(calc_story.fresh(), as_of=AS_OF)
     assert first == second
+
+
+def test_docx_table_prints_the_claim(calc_story):
+    from docx import Document
+
+    from cases.storage import blob_read
+
+    document = legal_doc_generate(
+        DocumentKind.CALCULATION_TABLE,
+        unit=calc_story.unit,
+        case=calc_story.fresh(),
+        actor=calc_story.legal,
+        as_of=AS_OF,
+    )
+    docx = Document(io.BytesIO(blob_read(document.sha256)))
+    table = docx.tables[0]
+    cells = {
+        row.cells[1].text + " " + row.cells[2].text: [c.text for c in row.cells]
+        for row in table.rows
+    }
+    june = cells["物业管理费 2025年6月"]
+    assert june[5] == "2025年6月15日"
+    assert june[6:10] == ["300.00", "0.00", "495.90", "537"]
+    assert june[12] == "275.30"
+    water = cells["水费 2025年10月"]
+    assert water[7:10] == ["50.00", "52.15", "405"]
+    assert water[12] == "41.37"
+    claim = claim_for_case(calc_story.fresh(), as_of=AS_OF)
+    totals = [c.text for c in table.rows[-1].cells]
+    assert totals[0] == "合计"
+    assert Decimal(totals[8].replace(",", "")) == claim.principal
+    assert Decimal(totals[-1].replace(",", "")) == claim.late_fee_claimed
+    text = document_text(document)
+    assert f"请求金额合计人民币{claim.total:,.2f}元" in text
+    assert "2026年12月4日" in text
+    assert "物业管理费 2022年1月" not in cells
