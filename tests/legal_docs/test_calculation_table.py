@@ -198,6 +198,7 @@ def test_package_holds_the_table_and_stays_identical(calc_story):
     assert first.zip_bytes == second.zip_bytes
     names = zipfile.ZipFile(io.BytesIO(first.zip_bytes)).namelist()
     paths = [f["path"] for f in first.manifest["files"]]
+    assert "03-calculation_table.docx" in names and "03-calculation_table.docx" in paths
     table = [p for p in paths if p.endswith(".xlsx")]
     assert table and table[0] in names
     content = zipfile.ZipFile(io.BytesIO(first.zip_bytes)).read(table[0])
