@@ -1022,7 +1022,8 @@ def waiver_approval() -> Template:
 
 # --- 欠费明细及滞纳金计算表 (landscape A4: thirteen columns) ------------------------------
 
-LANDSCAPE_TEXT_W_CM = PAGE_H_CM - 2 * MARGIN_CM  # 24.7
+LANDSCAPE_MARGIN_CM = 2.0
+LANDSCAPE_TEXT_W_CM = PAGE_H_CM - 2 * LANDSCAPE_MARGIN_CM  # 25.7
 
 
 def _landscape(t: Template) -> None:
@@ -1030,6 +1031,8 @@ def _landscape(t: Template) -> None:
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width = Cm(PAGE_H_CM)
     section.page_height = Cm(PAGE_W_CM)
+    for side in ("top_margin", "bottom_margin", "left_margin", "right_margin"):
+        setattr(section, side, Cm(LANDSCAPE_MARGIN_CM))
 
 
 def calculation_table() -> Template:
@@ -1041,7 +1044,7 @@ def calculation_table() -> Template:
         "物业：{{ estate.name }}{{ unit.label }}（{{ unit.address }}）　　"
         "计算截止日：{{ calc.as_of }}　　单位：元"
     )
-    widths = [1.0, 1.8, 2.2, 3.9, 1.8, 2.3, 1.7, 1.7, 1.8, 1.2, 1.9, 1.7, 1.7]
+    widths = [0.9, 2.4, 2.5, 2.7, 1.9, 2.7, 1.8, 1.7, 1.9, 1.1, 2.3, 1.9, 1.9]
     table = t.table(widths, text_w_cm=LANDSCAPE_TEXT_W_CM)
     t.row(
         table,
@@ -1102,16 +1105,18 @@ def calculation_table() -> Template:
         "主张滞纳金合计人民币{{ calc.late_fee_claimed }}元，"
         "请求金额合计人民币{{ calc.total }}元（大写：{{ calc.total_capital }}）。",
         space_before=6,
+        keep_with_next=True,
     )
-    t.line("滞纳金计算依据：{{ calc.basis }}。")
+    t.line("滞纳金计算依据：{{ calc.basis }}。", keep_with_next=True)
     t.para(
         "说明：逾期天数自应缴日期（宽限期满）次日起算至计算截止日；部分缴纳的，已缴部分的滞纳金"
         "计至缴纳之日，表中天数为未缴部分的天数，滞纳金为该笔费用的实际计算结果。",
         "Normal",
         size=SMALL_PT,
+        keep_with_next=True,
     )
     t.tag("{%p for m in calc.remarks %}")
-    t.para("{{ m }}", "Normal", size=SMALL_PT)
+    t.para("{{ m }}", "Normal", size=SMALL_PT, keep_with_next=True)
     t.tag("{%p endfor %}")
     t.sign("{{ company.name }}（盖章）", "{{ table_date }}")
     return t
