@@ -68,6 +68,7 @@ KIND_ABBR = {
     K.INSTALLMENT_AGREEMENT: "分",
     K.WAIVER_APPROVAL: "减",
 }
+KIND_ABBR[K.CALCULATION_TABLE] = "算"
 EVIDENCE_KIND_ZH = {
     "opened": "立案",
     "transition": "程序推进",
@@ -405,6 +406,8 @@ def build_context(
                 "reasons": LEGAL_BASIS,
                 "lawyer_letter_served_on": _served_on(case, Letter.LAWYER_LETTER),
             }
+    elif kind == K.CALCULATION_TABLE:
+        context |= calculation_table_context(case, as_of=as_of)
     elif kind == K.EVIDENCE_LIST:
         entries = list(EvidenceEntry.objects.filter(case=case).order_by("seq")) if case else []
         problem = evidence_status(case) if case else None
@@ -614,3 +617,46 @@ def litigation_document_kind(case: Case) -> str:
         if case.litigation_kind == LitigationKind.PAYMENT_ORDER
         else K.CIVIL_COMPLAINT
     )
+
+
+def calculation_table_context(case: Case | None, *, as_of: dt.date) -> dict:
+    """The 欠费明细及滞纳金计算表 of ``case`` (``legal_docs.calculation_table.calculation_rows``):
+    rows of formatted strings, the claim's totals, dates without zero padding.
+    Raises ``ValidationError`` naming ``case`` without a case (the table is a case's claim)."""
+    from legal_docs.calculation_table import calculation_rows, date_zh
+
+    if case is None:
+        raise ValidationError({"case": _("The calculation table is made for a case.")})
+    table = calculation_rows(case, as_of=as_of)
+    return {
+        "court": {"name": case.court or case.unit.estate.court_name},
+        "table_date": date_zh(as_of),
+        "calc": {
+            "rows": [
+                {
+                    "no": n,
+                    "item": r.item,
+                    "period": r.period,
+                    "basis": r.basis,
+                    "amount": _money(r.amount),
+                    "due_date": r.due_date,
+                    "paid": _money(r.paid),
+                    "waived": _money(r.waived),
+                    "outstanding": _money(r.outstanding),
+                    "days_late": "—" if r.days_late is None else str(r.days_late),
+                    "rate": r.rate,
+                    "late_fee_contractual": _money(r.late_fee_contractual),
+                    "late_fee_claimed": _money(r.late_fee_claimed),
+                }
+                for n, r in enumerate(table.rows, start=1)
+            ],
+            "remarks": [f"第{n}项：{r.remarks}" for n, r in enumerate(table.rows, 1) if r.remarks],
+            "principal": _money(table.principal),
+            "late_fee_contractual": _money(table.late_fee_contractual),
+            "late_fee_claimed": _money(table.late_fee_claimed),
+            "total": _money(table.total),
+            "total_capital": _capitals(table.total),
+            "basis": table.basis,
+            "as_of": table.as_of,
+        },
+    }

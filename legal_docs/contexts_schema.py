@@ -272,6 +272,55 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
     },
 }
 
+# 欠费明细及滞纳金计算表: one row per charge in the claim (time-barred ones left out unless
+# included, their reason in ``remarks``); dates without zero padding; totals are the claim's.
+SAMPLE_CONTEXTS[K.CALCULATION_TABLE] = COMMON | {
+    "court": COURT,
+    "table_date": "2026年11月28日",
+    "calc": {
+        "rows": [
+            {
+                "no": 1,
+                "item": "物业管理费",
+                "period": "2025年6月",
+                "basis": "89.50㎡ × 2.8000元/㎡/月 × 1个月 = 250.60元",
+                "amount": "250.60",
+                "due_date": "2025年6月15日",
+                "paid": "100.00",
+                "waived": "0.00",
+                "outstanding": "150.60",
+                "days_late": "531",
+                "rate": "日千分之一",
+                "late_fee_contractual": "84.97",
+                "late_fee_claimed": "84.97",
+            },
+            {
+                "no": 2,
+                "item": "水费",
+                "period": "2025年9月",
+                "basis": "按实际用量/账单",
+                "amount": "86.40",
+                "due_date": "2025年9月25日",
+                "paid": "0.00",
+                "waived": "0.00",
+                "outstanding": "86.40",
+                "days_late": "429",
+                "rate": "日千分之一",
+                "late_fee_contractual": "37.07",
+                "late_fee_claimed": "37.07",
+            },
+        ],
+        "remarks": ["第1项：超过诉讼时效，纳入理由：业主曾书面承认该笔欠费"],
+        "principal": "237.00",
+        "late_fee_contractual": "122.04",
+        "late_fee_claimed": "122.04",
+        "total": "359.04",
+        "total_capital": "人民币叁佰伍拾玖元零肆分",
+        "basis": "按合同约定日千分之一计算",
+        "as_of": "2026年11月28日",
+    },
+}
+
 
 def sample_context(kind: str) -> dict:
     """A deep copy of the documented sample context of ``kind``."""

@@ -21,3 +21,8 @@ class DocumentKind(models.TextChoices):
     LAWSUIT_WITHDRAWAL = "lawsuit_withdrawal", _("Application to withdraw a lawsuit (撤诉申请书)")
     INSTALLMENT_AGREEMENT = "installment_agreement", _("Installment agreement (分期付款协议)")
     WAIVER_APPROVAL = "waiver_approval", _("Waiver approval form (减免审批表)")
+    # 欠费明细及滞纳金计算表 (issue 13 part 3): the claim charge by charge, filed as evidence.
+    CALCULATION_TABLE = (
+        "calculation_table",
+        _("Arrears and late-fee calculation table (欠费明细及滞纳金计算表)"),
+    )

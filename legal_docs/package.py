@@ -7,6 +7,11 @@ Contents (paths sorted, fixed timestamps):
   the case has none;
 - ``02-evidence_list.docx``: the evidence list 证据目录 of the chain as it stands — the
   latest one when nothing was recorded after it, else a new one;
+- ``03-calculation_table.docx``: the 欠费明细及滞纳金计算表 of the claim on the package's
+  date — the latest one when its figures are still the claim's, else a new one (generated
+  before the evidence list, which lists it);
+- ``03-calculation_table.xlsx``: the same table as a spreadsheet
+  (``legal_docs.calculation_table``), made at packing time;
 - ``evidence/…``: every file the evidence chain names (contact attachments, delivery
   proofs, generated documents), as stored;
 - ``manifest.json``: the case, each file's path, SHA-256 and size, and the result of the
@@ -41,12 +46,15 @@ from cases.models.evidence import EvidenceKind
 from cases.services.case import CaseError
 from cases.services.evidence import evidence_status
 from cases.storage import blob_path
-from legal_docs.contexts import litigation_document_kind
+from legal_docs.calculation_table import calculation_table_xlsx
+from legal_docs.contexts import calculation_table_context, litigation_document_kind
 from legal_docs.kinds import DocumentKind
 from legal_docs.models import LegalDocument
 from legal_docs.services import legal_doc_generate
 
 MANIFEST = "manifest.json"
+CALCULATION_TABLE = "03-calculation_table.xlsx"
+CALCULATION_TABLE_DOCX = "03-calculation_table.docx"
 FORMAT = "fee-recovery litigation package v1"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 EXTENSIONS = {
@@ -122,6 +130,19 @@ def _evidence_list(case: Case, *, actor, as_of: dt.date) -> LegalDocument:
     )
 
 
+def _calculation_document(case: Case, *, actor, as_of: dt.date) -> LegalDocument:
+    """The latest 欠费明细及滞纳金计算表 when it prints the claim of ``as_of`` as it stands
+    (same figures), else a new one. Made before the evidence list, which then lists it."""
+    latest = _latest(case, DocumentKind.CALCULATION_TABLE)
+    if latest is not None:
+        current = calculation_table_context(case, as_of=as_of)["calc"]
+        if latest.context.get("calc") == json.loads(json.dumps(current)):
+            return latest
+    return legal_doc_generate(
+        DocumentKind.CALCULATION_TABLE, unit=case.unit, case=case, actor=actor, as_of=as_of
+    )
+
+
 def _safe(name: str) -> str:
     """A file name safe in a zip on any system: no directories, no control characters."""
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
@@ -187,6 +208,26 @@ def _evidence_files(case: Case, entries: list[EvidenceEntry], skip: set[str]) ->
     return files
 
 
+def _add_calculation_table(case: Case, *, as_of: dt.date, files: list, contents: dict) -> None:
+    """The 欠费明细及滞纳金计算表 (.xlsx) of the claim on ``as_of``, made now (it is not an
+    evidence-chain file: its bytes depend only on the case state and ``as_of``)."""
+    content, _name = calculation_table_xlsx(case, as_of=as_of)
+    sha = hashlib.sha256(content).hexdigest()
+    path = CALCULATION_TABLE
+    files.append(
+        {
+            "path": path,
+            "recorded_sha256": sha,
+            "evidence_seq": None,
+            "role": "calculation_table",
+            "sha256": sha,
+            "size": len(content),
+            "intact": True,
+        }
+    )
+    contents[path] = content
+
+
 def litigation_package_build(case: Case, *, actor, as_of: dt.date | None = None) -> PackageResult:
     """Build the case's litigation package (see the module docstring). May generate the
     filing document and a fresh evidence list first (each with its evidence entry); records
@@ -203,6 +244,7 @@ def litigation_package_build(case: Case, *, actor, as_of: dt.date | None = None)
             case=case,
         )
     filing = _filing_document(case, actor=actor, as_of=as_of)
+    calculation = _calculation_document(case, actor=actor, as_of=as_of)
     listing = _evidence_list(case, actor=actor, as_of=as_of)
 
     entries = list(EvidenceEntry.objects.filter(case=case).order_by("seq"))
@@ -226,7 +268,14 @@ def litigation_package_build(case: Case, *, actor, as_of: dt.date | None = None)
             "role": "evidence_list",
             "document": listing.number,
         },
-        *_evidence_files(case, entries, skip={filing.sha256, listing.sha256}),
+        {
+            "path": CALCULATION_TABLE_DOCX,
+            "recorded_sha256": calculation.sha256,
+            "evidence_seq": seq_of.get(calculation.sha256),
+            "role": "calculation_table",
+            "document": calculation.number,
+        },
+        *_evidence_files(case, entries, skip={filing.sha256, listing.sha256, calculation.sha256}),
     ]
 
     stamp = _zip_time(entries)
@@ -241,6 +290,7 @@ def litigation_package_build(case: Case, *, actor, as_of: dt.date | None = None)
             {**item, "sha256": sha, "size": len(content), "intact": sha == item["recorded_sha256"]}
         )
         contents[item["path"]] = content
+    _add_calculation_table(case, as_of=as_of, files=files, contents=contents)
     head = entries[-1] if entries else None
     manifest = {
         "format": FORMAT,

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from docx import Document
+from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
@@ -394,8 +395,10 @@ class Template:
 
     # tables ------------------------------------------------------------------------------
 
-    def table(self, widths_cm: Sequence[float], *, grid: bool = True) -> Table:
-        assert abs(sum(widths_cm) - TEXT_W_CM) < 0.01, widths_cm
+    def table(
+        self, widths_cm: Sequence[float], *, grid: bool = True, text_w_cm: float = TEXT_W_CM
+    ) -> Table:
+        assert abs(sum(widths_cm) - text_w_cm) < 0.01, widths_cm
         table = self.doc.add_table(rows=0, cols=len(widths_cm))
         if grid:
             table.style = self.doc.styles["Table Grid"]
@@ -1017,6 +1020,108 @@ def waiver_approval() -> Template:
     return t
 
 
+# --- 欠费明细及滞纳金计算表 (landscape A4: thirteen columns) ------------------------------
+
+LANDSCAPE_MARGIN_CM = 2.0
+LANDSCAPE_TEXT_W_CM = PAGE_H_CM - 2 * LANDSCAPE_MARGIN_CM  # 25.7
+
+
+def _landscape(t: Template) -> None:
+    section = t.doc.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width = Cm(PAGE_H_CM)
+    section.page_height = Cm(PAGE_W_CM)
+    for side in ("top_margin", "bottom_margin", "left_margin", "right_margin"):
+        setattr(section, side, Cm(LANDSCAPE_MARGIN_CM))
+
+
+def calculation_table() -> Template:
+    t = Template("欠费明细及滞纳金计算表")
+    _landscape(t)
+    t.title("欠费明细及滞纳金计算表")
+    t.line("申请人/原告：{{ company.name }}　　被申请人/被告：{{ owner.name }}")
+    t.line(
+        "物业：{{ estate.name }}{{ unit.label }}（{{ unit.address }}）　　"
+        "计算截止日：{{ calc.as_of }}　　单位：元"
+    )
+    widths = [0.9, 2.4, 2.5, 2.7, 1.9, 2.7, 1.8, 1.7, 1.9, 1.1, 2.3, 1.9, 1.9]
+    table = t.table(widths, text_w_cm=LANDSCAPE_TEXT_W_CM)
+    t.row(
+        table,
+        [
+            "序号",
+            "收费项目",
+            "计费期间",
+            "面积×单价",
+            "应收金额",
+            "应缴日期",
+            "已缴本金",
+            "减免本金",
+            "欠费本金",
+            "逾期天数",
+            "滞纳金标准",
+            "约定滞纳金",
+            "主张滞纳金",
+        ],
+        header=True,
+    )
+    t.loop_row(table, "{%tr for r in calc.rows %}")
+    t.row(
+        table,
+        [
+            "{{ r.no }}",
+            "{{ r.item }}",
+            "{{ r.period }}",
+            "{{ r.basis }}",
+            "{{ r.amount }}",
+            "{{ r.due_date }}",
+            "{{ r.paid }}",
+            "{{ r.waived }}",
+            "{{ r.outstanding }}",
+            "{{ r.days_late }}",
+            "{{ r.rate }}",
+            "{{ r.late_fee_contractual }}",
+            "{{ r.late_fee_claimed }}",
+        ],
+        aligns=[*[CENTER] * 3, LEFT, RIGHT, CENTER, *[RIGHT] * 3, CENTER, CENTER, RIGHT, RIGHT],
+    )
+    t.loop_row(table, "{%tr endfor %}")
+    t.row(
+        table,
+        [
+            "合计",
+            "{{ calc.principal }}",
+            "",
+            "{{ calc.late_fee_contractual }}",
+            "{{ calc.late_fee_claimed }}",
+        ],
+        spans=[8, 1, 2, 1, 1],
+        aligns=[CENTER, RIGHT, CENTER, RIGHT, RIGHT],
+        header=False,
+        bold_cols=(0, 1, 3, 4),
+    )
+    t.line(
+        "欠费本金合计人民币{{ calc.principal }}元，"
+        "主张滞纳金合计人民币{{ calc.late_fee_claimed }}元，"
+        "请求金额合计人民币{{ calc.total }}元（大写：{{ calc.total_capital }}）。",
+        space_before=6,
+        keep_with_next=True,
+    )
+    t.line("滞纳金计算依据：{{ calc.basis }}。", keep_with_next=True)
+    t.para(
+        "说明：逾期天数自应缴日期（宽限期满）次日起算至计算截止日；部分缴纳的，已缴部分的滞纳金"
+        "计至缴纳之日，表中天数为未缴部分的天数，滞纳金为该笔费用的实际计算结果。",
+        "Normal",
+        size=SMALL_PT,
+        keep_with_next=True,
+    )
+    t.tag("{%p for m in calc.remarks %}")
+    t.para("{{ m }}", "Normal", size=SMALL_PT, keep_with_next=True)
+    t.tag("{%p endfor %}")
+    t.sign("{{ company.name }}（盖章）", "{{ table_date }}")
+    return t
+
+
 BUILDERS: dict[str, Callable[[], Template]] = {
     K.PAYMENT_NOTICE: payment_notice,
     K.DEMAND_LETTER: demand_letter,
@@ -1029,6 +1134,7 @@ BUILDERS: dict[str, Callable[[], Template]] = {
     K.INSTALLMENT_AGREEMENT: installment_agreement,
     K.WAIVER_APPROVAL: waiver_approval,
 }
+BUILDERS[K.CALCULATION_TABLE] = calculation_table
 
 
 def template_path(kind: str, out_dir: Path = OUT_DIR) -> Path:

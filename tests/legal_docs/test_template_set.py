@@ -157,11 +157,29 @@ PHRASES: dict[str, tuple[str, ...]] = {
 # Documents that go to the owner must not threaten to cut utilities (Civil Code art. 944).
 NO_UTILITY_THREATS = (K.PAYMENT_NOTICE, K.DEMAND_LETTER, K.LAWYER_LETTER)
 THREAT_WORDS = ("停水", "停电", "停气", "暂停", "停止供", "断水", "断电", "停暖")
+
+# 欠费明细及滞纳金计算表 (issue 13 part 3).
+EXPECTED[K.CALCULATION_TABLE] = (
+    *PARTIES,
+    "calc.rows.0.basis",
+    "calc.rows.0.due_date",
+    "calc.rows.0.outstanding",
+    "calc.rows.0.days_late",
+    "calc.rows.1.late_fee_claimed",
+    "calc.principal",
+    "calc.late_fee_claimed",
+    "calc.total_capital",
+    "calc.remarks.0",
+    "table_date",
+)
+PHRASES[K.CALCULATION_TABLE] = ("请求金额合计人民币{calc[total]}元",)
+
 # Kinds whose late-fee wording depends on arrears.late_fee_in_contract.
 LATE_FEE_KINDS = (K.PAYMENT_NOTICE, K.DEMAND_LETTER, K.LAWYER_LETTER)
 
 TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
 A4 = (21.0, 29.7)
+LANDSCAPE_KINDS = (K.CALCULATION_TABLE,)
 
 
 def jinja_env() -> SandboxedEnvironment:
@@ -245,8 +263,11 @@ def test_owner_name_with_markup_characters_survives(kind, rendered):
 @pytest.mark.parametrize("kind", KINDS)
 def test_page_is_a4_with_sensible_margins(kind, rendered):
     for section in rendered[kind].sections:
-        assert section.page_width.cm == pytest.approx(A4[0], abs=0.05)
-        assert section.page_height.cm == pytest.approx(A4[1], abs=0.05)
+        size = (section.page_width.cm, section.page_height.cm)
+        if kind in LANDSCAPE_KINDS:  # a wide table: A4 turned
+            size = size[::-1]
+        assert size[0] == pytest.approx(A4[0], abs=0.05)
+        assert size[1] == pytest.approx(A4[1], abs=0.05)
         for margin in (
             section.top_margin,
             section.bottom_margin,

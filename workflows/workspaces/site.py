@@ -98,6 +98,11 @@ class CaseScreens(Workspace):
         name="claim_include",
     )
     package_path = path("<int:pk>/package/", case.PackageView.as_view(), name="package")
+    calculation_table_path = path(
+        "<int:pk>/calculation-table.xlsx",
+        case.CalculationTableView.as_view(),
+        name="calculation_table",
+    )
     document_path = path(
         "<int:pk>/documents/<int:document_pk>/",
         case.DocumentDownloadView.as_view(),

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import generic
@@ -25,6 +26,7 @@ from cases.services.case import CaseError, case_transition, contact_log, deliver
 from cases.services.claims import claim_include_time_barred, user_may_include_time_barred
 from cases.services.plan import plan_sign
 from cases.storage import blob_read
+from legal_docs.calculation_table import XLSX_TYPE, calculation_table_xlsx
 from legal_docs.models import LegalDocument
 from legal_docs.package import litigation_package_build
 from legal_docs.selectors import document_for_user, legal_doc_preview
@@ -381,3 +383,14 @@ class PackageView(CaseMixin, generic.View):
         return attachment_response(
             result.zip_bytes, filename=result.filename, content_type="application/zip"
         )
+
+
+class CalculationTableView(CaseMixin, generic.View):
+    """The case's 欠费明细及滞纳金计算表 as .xlsx (the claim on today), for legal officers and
+    managers; a case the user may not see is a 404 (``CaseMixin``)."""
+
+    def get(self, request, pk):
+        if not (is_legal(request.user) or is_manager(request.user)):
+            raise PermissionDenied
+        content, filename = calculation_table_xlsx(self.case, as_of=timezone.localdate())
+        return attachment_response(content, filename=filename, content_type=XLSX_TYPE)
