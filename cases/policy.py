@@ -357,6 +357,20 @@ def withdrawal_guard(f: CaseFacts, estate: Estate) -> GuardResult:
     return allow()
 
 
+def court_case_number_refusal(case) -> str | None:
+    """Why a withdrawal of ``case`` cannot be asked or approved yet, or ``None``: a lawsuit or
+    payment order that was filed needs the court's case number (案号, recorded when the court
+    accepts): the withdrawal application names it."""
+    if case.filed_on is not None and not case.court_case_number.strip():
+        return str(
+            _(
+                "The court's case number is not recorded: record the court's acceptance "
+                "(立案/受理) with its case number before withdrawing the lawsuit or payment order."
+            )
+        )
+    return None
+
+
 def close_guard(f: CaseFacts, estate: Estate) -> GuardResult:
     if f.stage == Stage.WRITTEN_OFF:
         return allow(_("Written off."))
