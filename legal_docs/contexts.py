@@ -625,7 +625,7 @@ def _lawyer_letter_date(case: Case | None) -> str:
         .order_by("-seq")
         .first()
     )
-    return date_cn(timezone.localtime(entry.recorded_at).date()) if entry else NOT_RECORDED
+    return date_cn_plain(timezone.localtime(entry.recorded_at).date()) if entry else NOT_RECORDED
 
 
 def _claim_filed(case: Case | None, claim: Claim) -> Decimal:
