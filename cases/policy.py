@@ -592,11 +592,30 @@ def _judgment_params(case: Case, params: dict, as_of: dt.date) -> GuardResult:
     return allow()
 
 
+def _court_acceptance_params(case: Case, params: dict, as_of: dt.date) -> GuardResult:
+    """The court accepted (立案/受理) on a day between the filing and today, under a case
+    number: the withdrawal application and later steps name it."""
+    accepted_on, number = params.get("accepted_on"), (params.get("court_case_number") or "")
+    if not number.strip():
+        return refuse(_("The court's case number (案号) is missing."))
+    if accepted_on is None:
+        return refuse(_("The date the court accepted the case is missing."))
+    if accepted_on > as_of:
+        return refuse(_("The date of acceptance cannot be in the future."))
+    if case.filed_on and accepted_on < case.filed_on:
+        return refuse(
+            _("The court cannot accept (%(a)s) before the filing (%(f)s).")
+            % {"a": accepted_on.isoformat(), "f": case.filed_on.isoformat()}
+        )
+    return allow()
+
+
 PARAM_GUARDS: dict[str, Callable[[Case, dict, dt.date], GuardResult]] = {
     "record_judgment": _judgment_params,
     "file_litigation": _file_litigation_params,
     "record_payment_order_service": _served_on_params,
     "record_objection": _objection_params,
+    "record_court_acceptance": _court_acceptance_params,
 }
 
 

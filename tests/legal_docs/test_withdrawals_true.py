@@ -17,11 +17,12 @@ from django.core.exceptions import ValidationError
 from cases.legal_rules import court_fee
 from cases.models import Adjustment, Case, LitigationKind, Stage
 from cases.selectors.ledger import arrears_for_unit, money
+from cases.services.case import TransitionRefused
 from cases.services.ledger import payment_record
 from legal_docs.contexts import MissingFact
 from legal_docs.kinds import DocumentKind as K
 from legal_docs.services import legal_doc_generate
-from tests.legal_docs.conftest import OWNER_NAME, document_text
+from tests.legal_docs.conftest import OWNER_NAME, document_text, entry_data
 from workflows.approvals.models import ApprovalKind, ApprovalRequest
 from workflows.approvals.services import approval_decide
 
@@ -189,3 +190,38 @@ def test_the_lawsuit_withdrawal_halves_the_printed_fee(story):
 
 def test_the_story_clock(story):
     assert story.today == TODAY
+
+
+def test_the_court_acceptance_records_the_case_number_and_the_withdrawal_names_it(story):
+    """A payment order filed without a number: the court's acceptance is recorded as a step
+    (date and 案号, one evidence entry); a blank number or a day before the filing is refused."""
+    story.walk_to_litigation(LitigationKind.PAYMENT_ORDER)
+    Case.objects.filter(pk=story.fresh().pk).update(court_case_number="")
+    with pytest.raises(TransitionRefused, match="case number"):
+        story.transition(
+            "record_court_acceptance",
+            actor=story.legal,
+            accepted_on=story.days_ago(45),
+            court_case_number="  ",
+        )
+    with pytest.raises(TransitionRefused, match="before the filing"):
+        story.transition(
+            "record_court_acceptance",
+            actor=story.legal,
+            accepted_on=story.days_ago(60),
+            court_case_number="（2026）浙0106民督77号",
+        )
+    story.transition(
+        "record_court_acceptance",
+        actor=story.legal,
+        accepted_on=story.days_ago(45),
+        court_case_number="（2026）浙0106民督77号",
+    )
+    assert story.fresh().court_case_number == "（2026）浙0106民督77号"
+    entry = story.entries()[-1]
+    assert entry_data(entry)["params"]["accepted_on"] == "2026-10-20"
+
+    story.pay_in_full()
+    _approve(story, waive_remainder=False)
+    text = _text(story, K.LAWSUIT_WITHDRAWAL)
+    assert "撤回（2026）浙0106民督77号" in text and "案号为（2026）浙0106民督77号。" in text
