@@ -1,8 +1,8 @@
 """Property: the database's arrears equal a small, independent Python model of the ledger.
 
 The model below knows only the rules as a collector would state them: a payment goes to
-principal, oldest due date first, then to late fees owed (rounded to the cent), oldest first,
-and the rest stays as credit; credit pays a charge when it is issued. A charge's late fee is
+principal already due, oldest due date first, then to late fees owed (rounded to the cent),
+oldest first, then to principal not yet due, and the rest stays as credit; credit pays a charge when it is issued. A charge's late fee is
 the daily rate times, for each part of its principal, the days that part stayed unpaid after
 the due date plus the grace days. Nothing in it comes from ``cases.selectors``.
 """
@@ -108,10 +108,12 @@ class RefLedger:
     def _allocate(self, unit: int, amount: Decimal, on: dt.date, payment: int) -> Decimal:
         """Spend ``amount`` on the unit's debts on ``on``; return what is left."""
         mine = sorted((c for c in self.charges if c.unit == unit), key=lambda c: (c.due, c.pk))
-        owed = [(c, PRINCIPAL, self.outstanding(c, on)) for c in mine]
+        # what is due first (principal, then its late fees), what is not yet due last
+        owed = [(c, PRINCIPAL, self.outstanding(c, on)) for c in mine if c.due <= on]
         owed += [
             (c, LATE_FEE, _to_cent(self.accrued(c, on) - self.late_fee_paid(c, on))) for c in mine
         ]
+        owed += [(c, PRINCIPAL, self.outstanding(c, on)) for c in mine if c.due > on]
         left = amount
         for charge, target, debt in owed:
             take = min(left, debt)
