@@ -96,8 +96,9 @@ def court_fee(claim: Decimal | int, *, procedure: str = LAWSUIT, halved: bool = 
 
     ``procedure`` is ``"lawsuit"`` (the default), ``"payment_order"`` (one third, art. 14),
     or one of ``"simplified"``, ``"mediated"``, ``"withdrawn"`` (a lawsuit whose fee is halved,
-    arts. 15 and 16). ``halved=True`` halves the fee of any procedure (use it when the reason
-    is recorded elsewhere, e.g. a payment order that is withdrawn: a third, then half).
+    arts. 15 and 16). ``halved=True`` halves the fee (use it when the reason is recorded
+    elsewhere). A withdrawn payment order is *not* halved: art. 15 halves only the 案件受理费,
+    so its fee stays the art. 14 third (``procedure="payment_order"``).
 
     Raises ``ValueError`` for a negative or non-finite claim or an unknown procedure, and
     ``TypeError`` for a float claim (money is never a float).

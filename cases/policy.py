@@ -357,6 +357,20 @@ def withdrawal_guard(f: CaseFacts, estate: Estate) -> GuardResult:
     return allow()
 
 
+def court_case_number_refusal(case) -> str | None:
+    """Why a withdrawal of ``case`` cannot be asked or approved yet, or ``None``: a lawsuit or
+    payment order that was filed needs the court's case number (案号, recorded when the court
+    accepts): the withdrawal application names it."""
+    if case.filed_on is not None and not case.court_case_number.strip():
+        return str(
+            _(
+                "The court's case number is not recorded: record the court's acceptance "
+                "(立案/受理) with its case number before withdrawing the lawsuit or payment order."
+            )
+        )
+    return None
+
+
 def close_guard(f: CaseFacts, estate: Estate) -> GuardResult:
     if f.stage == Stage.WRITTEN_OFF:
         return allow(_("Written off."))
@@ -578,11 +592,30 @@ def _judgment_params(case: Case, params: dict, as_of: dt.date) -> GuardResult:
     return allow()
 
 
+def _court_acceptance_params(case: Case, params: dict, as_of: dt.date) -> GuardResult:
+    """The court accepted (立案/受理) on a day between the filing and today, under a case
+    number: the withdrawal application and later steps name it."""
+    accepted_on, number = params.get("accepted_on"), (params.get("court_case_number") or "")
+    if not number.strip():
+        return refuse(_("The court's case number (案号) is missing."))
+    if accepted_on is None:
+        return refuse(_("The date the court accepted the case is missing."))
+    if accepted_on > as_of:
+        return refuse(_("The date of acceptance cannot be in the future."))
+    if case.filed_on and accepted_on < case.filed_on:
+        return refuse(
+            _("The court cannot accept (%(a)s) before the filing (%(f)s).")
+            % {"a": accepted_on.isoformat(), "f": case.filed_on.isoformat()}
+        )
+    return allow()
+
+
 PARAM_GUARDS: dict[str, Callable[[Case, dict, dt.date], GuardResult]] = {
     "record_judgment": _judgment_params,
     "file_litigation": _file_litigation_params,
     "record_payment_order_service": _served_on_params,
     "record_objection": _objection_params,
+    "record_court_acceptance": _court_acceptance_params,
 }
 
 

@@ -12,7 +12,6 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,18 +27,18 @@ from cases.models import (
     InstallmentPlan,
     Letter,
     LitigationKind,
-    Payment,
     Unit,
 )
-from cases.policy import late_fees_claimable
+from cases.policy import court_case_number_refusal, late_fees_claimable
 from cases.policy import liable_party as liable_party
 from cases.selectors.claims import claim_for_unit
-from cases.selectors.ledger import UnitArrears, arrears_for_unit, money
+from cases.selectors.ledger import UnitArrears, arrears_for_unit, money, payment_lines
 from cases.services.evidence import evidence_status
 from legal_docs.formatting import (
     amount_figures,
     amount_in_capitals,
     date_cn,
+    date_cn_plain,
     months_span,
     rate_per_mille,
 )
@@ -278,22 +277,87 @@ def _served_on(case: Case | None, letter: str) -> str:
     return date_cn(max(days)) if days else NOT_RECORDED
 
 
-def _last_paid_on(unit: Unit) -> str:
-    day = Payment.objects.filter(unit=unit).aggregate(d=Max("paid_on"))["d"]
-    return date_cn(day) if day else ""
-
-
-def _waived_for_case(unit: Unit, case: Case | None) -> Decimal:
-    """What was waived on the unit while ``case`` was open (a withdrawal approved together
-    with a waiver of the remainder): the withdrawal documents then say so instead of
-    "paid in full"."""
-    if case is None:
-        return Decimal(0)
-    return Adjustment.objects.filter(
-        unit=unit,
-        kind__in=[Adjustment.Kind.LATE_FEE_WAIVER, Adjustment.Kind.PRINCIPAL_WAIVER],
-        effective_on__gte=case.opened_on,
-    ).aggregate(s=Sum("amount"))["s"] or Decimal(0)
+def withdrawal_settlement(
+    unit: Unit, case: Case | None, arrears: UnitArrears, *, creditor: str
+) -> dict:
+    """What a withdrawal may tell the owner or the court, from the record only: the payments
+    received while ``case`` was open (date, amount, receipt number where recorded) and the
+    approved waivers (amount, what, approver, date, reason category), and one sentence built
+    from them. "缴清全部欠费" is said only when nothing was waived and the ledger shows 0.00 due
+    (``UnitArrears.paid_in_full``); otherwise the sentence names what was paid and what was
+    waived. Raises ``MissingFact`` naming the remainder when something is still owed unwaived
+    (a withdrawal is approved only when nothing remains, so this is a guard)."""
+    if not arrears.paid_in_full:
+        raise MissingFact(
+            _(
+                "Not settled on %(date)s: %(amount)s yuan still due and not waived. A withdrawal "
+                "states a settled debt; approve a waiver of the remainder or wait for payment."
+            )
+            % {"date": arrears.as_of.isoformat(), "amount": _money(money(arrears.remainder))}
+        )
+    since = case.opened_on if case is not None else None
+    lines = [
+        line
+        for line in reversed(payment_lines(unit, limit=500))
+        if (since is None or line.payment.paid_on >= since)
+        and line.payment.paid_on <= arrears.as_of
+    ]
+    payments = [
+        {
+            "paid_on": date_cn_plain(line.payment.paid_on),
+            "amount": _money(line.payment.amount),
+            "reference": line.payment.reference,
+        }
+        for line in lines
+    ]
+    adjustments = (
+        Adjustment.objects.filter(
+            unit=unit,
+            kind__in=[Adjustment.Kind.LATE_FEE_WAIVER, Adjustment.Kind.PRINCIPAL_WAIVER],
+            effective_on__gte=since,
+            effective_on__lte=arrears.as_of,
+        )
+        .select_related("approved_by")
+        .order_by("effective_on", "id")
+        if since is not None
+        else Adjustment.objects.none()
+    )
+    waivers = [
+        {
+            "what": "滞纳金" if a.kind == Adjustment.Kind.LATE_FEE_WAIVER else "欠费本金",
+            "amount": _money(a.amount),
+            "approved_on": date_cn_plain(a.effective_on),
+            "approved_by": _person(a.approved_by),
+            "reason_category": str(a.get_reason_category_display()),
+        }
+        for a in adjustments
+    ]
+    paid_text = "、".join(
+        f"{p['paid_on']}缴纳人民币{p['amount']}元"
+        + (f"（收据号{p['reference']}）" if p["reference"] else "")
+        for p in payments
+    )
+    if not waivers:
+        last = payments[-1]["paid_on"] if payments else ""
+        statement = (
+            f"已于{last}缴清全部欠费" + (f"（{paid_text}）" if len(payments) > 1 else "")
+            if last
+            else "已缴清全部欠费"
+        )
+    else:
+        waived_text = "、".join(f"{w['what']}人民币{w['amount']}元" for w in waivers)
+        approved = waivers[-1]
+        statement = (
+            (f"已于{paid_text}；" if paid_text else "")
+            + f"其余{waived_text}经{creditor}于{approved['approved_on']}同意予以减免"
+            + "，本案欠费已结清"
+        )
+    return {
+        "payments": payments,
+        "waivers": waivers,
+        "paid_in_full_without_waiver": not waivers,
+        "settlement": statement,
+    }
 
 
 def _claims(context: dict, claim: Claim, *, payment_order: bool):
@@ -422,57 +486,34 @@ def build_context(
         }
     elif kind == K.LAWYER_LETTER_WITHDRAWAL:
         firm, lawyer = _law_firm(unit)
-        paid_on = _last_paid_on(unit)
-        waived = _waived_for_case(unit, case)
-        context |= {
+        settled = withdrawal_settlement(unit, case, arrears, creditor="委托人")
+        context |= settled | {
             "law_firm": firm,
             "lawyer": lawyer,
             "lawyer_letter_date": _lawyer_letter_date(case),
-            "paid_on": paid_on,
-            "waived": _money(waived) if waived else "",
-            "reason": (
-                (
-                    f"业主已于{paid_on}缴清欠费本金，其余人民币{_money(waived)}元经委托人同意予以减免"
-                    if waived
-                    else f"业主已于{paid_on}缴清全部欠费"
-                )
-                if paid_on
-                else "经协商一致"
-            ),
+            "doc_date": date_cn_plain(as_of),
+            "reason": f"业主{settled['settlement']}",
         }
     elif kind == K.LAWSUIT_WITHDRAWAL:
-        paid_on = _last_paid_on(unit)
-        waived = _waived_for_case(unit, case)
-        settled = (
-            f"缴清欠费本金，其余人民币{_money(waived)}元经同意予以减免"
-            if waived
-            else "缴清全部欠费"
-        )
-        claim_filed = _claim_filed(case, claim)
+        refusal = court_case_number_refusal(case) if case is not None else None
+        if refusal:
+            raise MissingFact(refusal)
         payment_order = case is not None and case.litigation_kind == LitigationKind.PAYMENT_ORDER
-        fee = (
-            court_fee(claim_filed, procedure="payment_order", halved=True)
-            if payment_order
-            else court_fee(claim_filed, procedure="withdrawn")
-        )
-        context |= {
+        role = "被申请人" if payment_order else "被告"
+        settled = withdrawal_settlement(unit, case, arrears, creditor="申请人")
+        claim_filed = _claim_filed(case, claim)
+        # Art. 15 halves only the 案件受理费 of a withdrawn lawsuit; the payment-order fee
+        # (art. 14, a third) is not halved.
+        fee = court_fee(claim_filed, procedure="payment_order" if payment_order else "withdrawn")
+        context |= settled | {
             "court": {"name": case.court if case and case.court else estate.court_name},
             "court_case_number": case.court_case_number if case else "",
-            "filed_on": date_cn(case.filed_on) if case and case.filed_on else "",
-            "paid_on": paid_on,
+            "filed_on": date_cn_plain(case.filed_on) if case and case.filed_on else "",
+            "doc_date": date_cn_plain(as_of),
             "procedure": "payment_order" if payment_order else "lawsuit",
             "reason": (
-                (
-                    f"被申请人已于{paid_on}{settled}，申请人申请撤回支付令申请"
-                    if paid_on
-                    else "申请人申请撤回支付令申请"
-                )
-                if payment_order
-                else (
-                    f"被告已于{paid_on}{settled}，原告申请撤回起诉"
-                    if paid_on
-                    else "原告申请撤回起诉"
-                )
+                f"{role}{settled['settlement']}，"
+                + ("申请人申请撤回支付令申请" if payment_order else "原告申请撤回起诉")
             ),
             "court_fee": {
                 "claim": _money(claim_filed),
@@ -587,7 +628,7 @@ def _lawyer_letter_date(case: Case | None) -> str:
         .order_by("-seq")
         .first()
     )
-    return date_cn(timezone.localtime(entry.recorded_at).date()) if entry else NOT_RECORDED
+    return date_cn_plain(timezone.localtime(entry.recorded_at).date()) if entry else NOT_RECORDED
 
 
 def _claim_filed(case: Case | None, claim: Claim) -> Decimal:

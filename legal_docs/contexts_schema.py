@@ -123,6 +123,25 @@ LATE_FEE_CLAIM = "逾期付款违约金（滞纳金，按合同约定日千分�
 
 # --- the kinds ----------------------------------------------------------------------------
 
+# What a withdrawal states about the settlement (``contexts.withdrawal_settlement``): the
+# payments received during the case, the approved waivers, and the sentence built from them.
+WITHDRAWAL_SETTLEMENT = {
+    "payments": [{"paid_on": "2026年11月20日", "amount": "3,000.00", "reference": "R-1001"}],
+    "waivers": [
+        {
+            "what": "滞纳金",
+            "amount": "358.17",
+            "approved_on": "2026年11月25日",
+            "approved_by": "王经理",
+            "reason_category": "困难减免",
+        }
+    ],
+    "paid_in_full_without_waiver": False,
+    "settlement": "已于2026年11月20日缴纳人民币3,000.00元（收据号R-1001）；其余滞纳金人民币"
+    "358.17元经委托人于2026年11月25日同意予以减免，本案欠费已结清",
+}
+
+
 SAMPLE_CONTEXTS: dict[str, dict] = {
     K.PAYMENT_NOTICE: COMMON
     | {
@@ -207,22 +226,24 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
         "chain_status": "证据链校验通过（共1条）",
     },
     K.LAWYER_LETTER_WITHDRAWAL: COMMON
+    | WITHDRAWAL_SETTLEMENT
     | {
         "law_firm": LAW_FIRM,
         "lawyer": LAWYER,
         "lawyer_letter_date": "2026年10月15日",
-        "paid_on": "2026年11月20日",
-        "waived": "",  # or the late fee waived with the withdrawal, e.g. "358.17"
-        "reason": "业主已于2026年11月20日缴清全部欠费",
+        "reason": "业主已于2026年11月20日缴纳人民币3,000.00元；其余滞纳金人民币358.17元经委托人"
+        "于2026年11月25日同意予以减免，本案欠费已结清",
     },
     K.LAWSUIT_WITHDRAWAL: COMMON
+    | WITHDRAWAL_SETTLEMENT
     | {
         "court": COURT,
         "court_case_number": "（2026）浙0106民初1234号",
-        "filed_on": "2026年11月01日",
-        "paid_on": "2026年11月20日",
+        "filed_on": "2026年11月1日",
         "procedure": "lawsuit",  # or "payment_order": the 撤回支付令申请书 wording
         "reason": "被告已于2026年11月20日缴清全部欠费，原告申请撤回起诉",
+        # a lawsuit: full and halved (art. 15); a payment order: payable is the art. 14
+        # third, not halved
         "court_fee": COURT_FEE | {"payable": "25.00", "basis": "撤诉减半交纳"},
     },
     K.INSTALLMENT_AGREEMENT: COMMON

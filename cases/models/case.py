@@ -123,6 +123,13 @@ TRANSITIONS: dict[str, TransitionSpec] = {
             _("Record the court summons served"),
         ),
         TransitionSpec(
+            "record_court_acceptance",
+            (Stage.LITIGATION,),
+            Stage.LITIGATION,
+            frozenset({LEGAL}),
+            _("Record the court's acceptance and case number (立案/受理, 案号)"),
+        ),
+        TransitionSpec(
             "record_payment_order_service",
             (Stage.LITIGATION,),
             Stage.LITIGATION,
@@ -430,6 +437,11 @@ class Case(ConcurrentTransitionMixin, models.Model):
         self.summons_served_on = served_on
         if court_case_number:
             self.court_case_number = court_case_number
+
+    @_spec_transition("record_court_acceptance")
+    def record_court_acceptance(self, *, accepted_on, court_case_number: str, **_kw):
+        # The day of acceptance stays in the step's evidence entry (its params).
+        self.court_case_number = court_case_number.strip()
 
     @_spec_transition("record_payment_order_service")
     def record_payment_order_service(self, *, served_on, **_kw):

@@ -112,9 +112,10 @@ class CourtFeeSummary:
     late_fee: Decimal
     late_fees_claimed: bool
     lawsuit: CourtFee  # art. 13, payable on filing a lawsuit
-    payment_order: CourtFee  # art. 14: one third
+    # art. 14: one third; also what a withdrawn payment order costs (art. 15 halves only the
+    # 案件受理费 of a lawsuit, not the payment-order application fee)
+    payment_order: CourtFee
     halved: CourtFee  # arts. 15/16: withdrawn, mediated or simplified procedure
-    payment_order_halved: CourtFee  # a payment order withdrawn: a third, then half
     small_claims: SmallClaims
 
     @property
@@ -143,6 +144,5 @@ def court_fee_summary(case: Case, *, as_of: dt.date | None = None) -> CourtFeeSu
         lawsuit=court_fee(claim, procedure=LAWSUIT),
         payment_order=court_fee(claim, procedure=PAYMENT_ORDER),
         halved=court_fee(claim, procedure=LAWSUIT, halved=True),
-        payment_order_halved=court_fee(claim, procedure=PAYMENT_ORDER, halved=True),
         small_claims=small_claims_for(case, amount=claim, as_of=as_of),
     )

@@ -832,10 +832,7 @@ def lawyer_letter_withdrawal() -> Template:
         "本所受{{ company.name }}（以下简称“委托人”）委托，曾于{{ lawyer_letter_date }}就"
         "{{ estate.name }}{{ unit.label }}房屋拖欠物业服务费等费用一事向您发出律师函。"
     )
-    t.body(
-        "经委托人核实确认，您已于{{ paid_on }}缴清上述律师函所述欠费{% if waived %}本金，其余"
-        "人民币{{ waived }}元经委托人同意予以减免{% endif %}。撤销事由：{{ reason }}。"
-    )
+    t.body("经委托人核实确认，您{{ settlement }}。")
     t.body(
         "据此，本所受委托人指示，现正式撤销本所于{{ lawyer_letter_date }}向您发出的上述律师函。"
         "该律师函自本通知出具之日起不再具有效力，委托人不再依据该律师函向您主张权利。"
@@ -874,12 +871,10 @@ def lawsuit_withdrawal() -> Template:
         "依照《中华人民共和国民事诉讼法》的有关规定，特向贵院申请撤诉，请予准许。{% endif %}"
     )
     t.body(
-        po
-        + "本案申请费{% else %}本案案件受理费{% endif %}人民币{{ court_fee.full }}元，"
-        + po
-        + "撤回后{% else %}撤诉后{% endif %}应交纳人民币{{ court_fee.payable }}元"
-        "（{{ court_fee.basis }}），"
-        "请贵院依法退还申请人多预交的部分。"
+        po + "申请人已交纳本案申请费人民币{{ court_fee.payable }}元（{{ court_fee.basis }}）。"
+        "{% else %}申请人已预交本案案件受理费人民币{{ court_fee.full }}元，撤诉后应交纳人民币"
+        "{{ court_fee.payable }}元（{{ court_fee.basis }}），请贵院依法退还申请人多预交的部分。"
+        "{% endif %}"
     )
     t.court_closing()
     company_signature(t, "申请人")

@@ -75,7 +75,6 @@ def test_the_case_page_summary(kit):
     assert summary.lawsuit_fee == Decimal("300.00")  # 50 + 2.5% of 10,000
     assert summary.payment_order_fee == Decimal("100.00")
     assert summary.halved_fee == Decimal("150.00")
-    assert summary.payment_order_halved.payable == Decimal("50.00")
     assert summary.small_claims.flag and summary.small_claims.threshold == Decimal("49860.00")
 
 

@@ -308,7 +308,7 @@ class CaseStory:
         with self.capture(execute=True):
             payment = payment_record(
                 self.unit,
-                amount=money(owed.principal + owed.late_fee),
+                amount=owed.remainder,  # what is still to settle, to the fen
                 paid_on=self.today,
                 actor=self.finance,
                 reference="POS-20261128-0001",

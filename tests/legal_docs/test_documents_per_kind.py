@@ -105,9 +105,21 @@ def make(litigation_story):
             extra["adjustment"] = waiver(litigation_story)
         if kind == K.INSTALLMENT_AGREEMENT:
             extra["plan"] = litigation_story.approved_plan()
+        if kind in UNPADDED:  # a withdrawal states a settled debt
+            litigation_story.pay_in_full()
         return generate(litigation_story, kind, **extra)
 
     return _make
+
+
+# The withdrawals write dates without zero padding (GB/T 9704: 2026年12月4日).
+UNPADDED = (K.LAWYER_LETTER_WITHDRAWAL, K.LAWSUIT_WITHDRAWAL)
+# Kinds already writing dates as 2026年12月4日 (issue 13 switches the rest).
+UNPADDED_DATES = (*UNPADDED, K.CALCULATION_TABLE)
+
+
+def _cn_date(kind: str, day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日" if kind in UNPADDED_DATES else cn_date(day)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -117,15 +129,12 @@ def test_every_kind_renders_from_the_case(litigation_story, make, kind):
 
     assert OWNER_NAME in text  # & < > " ' survive the XML round trip
     assert "3幢-1201" in text
-    # The calculation table (issue 13) already writes dates unpadded: 2026年12月4日.
-    padded = kind != K.CALCULATION_TABLE
-    today = story.today
-    assert (cn_date(today) if padded else f"{today.year}年{today.month}月{today.day}日") in text
+    assert _cn_date(kind, story.today) in text
     assert "{{" not in text and "{%" not in text
-    # Every full date is written 2026年11月05日, none 2026-11-05 or 2026/11/5.
+    # Every full date is written 2026年11月05日 (the withdrawals 2026年11月5日), none 2026-11-05.
     assert not re.search(r"\d{4}[-/]\d{1,2}[-/]\d{1,2}", text)
-    full_date = r"\d{4}年\d{2}月\d{2}日" if padded else r"\d{4}年[1-9]\d?月[1-9]\d?日"
-    assert all(re.fullmatch(full_date, d) for d in re.findall(r"\d{4}年\d+月\d+日", text))
+    pattern = r"\d{4}年[1-9]\d?月[1-9]\d?日" if kind in UNPADDED_DATES else r"\d{4}年\d{2}月\d{2}日"
+    assert all(re.fullmatch(pattern, d) for d in re.findall(r"\d{4}年\d+月\d+日", text))
     assert not CUT_OFF_THREATS.search(text), CUT_OFF_THREATS.search(text)
     # … and it is recorded: its file, template version, context snapshot and evidence entry.
     content = blob_read(document.sha256)
@@ -282,9 +291,9 @@ def test_lawsuit_withdrawal_names_the_lawsuit_and_halves_the_fee(litigation_stor
     claim = PRINCIPAL + late_fee(filed_on)
     fee = court_fee(claim, procedure="withdrawn")
     assert f"请求贵院准许申请人撤回{COURT_CASE_NUMBER}" in text
-    assert f"申请人于{cn_date(filed_on)}" in text
+    assert f"申请人于{_cn_date(K.LAWSUIT_WITHDRAWAL, filed_on)}" in text
     assert (
-        f"本案案件受理费人民币{figures(fee.full)}元，撤诉后应交纳人民币{figures(fee.payable)}元"
+        f"申请人已预交本案案件受理费人民币{figures(fee.full)}元，撤诉后应交纳人民币{figures(fee.payable)}元"
         in (text)
     )
     assert fee.payable == money(fee.full / 2)
@@ -293,6 +302,7 @@ def test_lawsuit_withdrawal_names_the_lawsuit_and_halves_the_fee(litigation_stor
     # half of the printed 168.65 is 84.325, printed 84.33 (half of the unrounded: 84.32).
     assert litigation_story.today == dt.date(2026, 12, 4)
     assert "本案案件受理费人民币168.65元，撤诉后应交纳人民币84.33元" in text
+    assert "缴清全部欠费" in text  # paid in full, nothing waived
 
 
 def test_lawyer_letter_withdrawal_is_from_the_law_firm(litigation_story, make):
@@ -300,13 +310,13 @@ def test_lawyer_letter_withdrawal_is_from_the_law_firm(litigation_story, make):
 
     assert text.splitlines()[0] == "浙江明法律师事务所"
     assert "撤销律师函通知" in text
-    assert re.search(r"曾于\d{4}年\d{2}月\d{2}日就翠湖花园3幢-1201房屋", text)
+    assert re.search(r"曾于\d{4}年\d{1,2}月\d{1,2}日就翠湖花园3幢-1201房屋", text)
     assert "承办律师：陈明" in text
 
 
 def test_lawyer_letter_withdrawal_dates_the_letter_in_beijing_time(litigation_story):
     """A lawyer letter issued at 01:30 Beijing time on 2 September (17:30 UTC on the 1st) was
-    issued on 2026年09月02日. The entry is appended with a fixed time so the check does not
+    issued on 2026年9月2日. The entry is appended with a fixed time so the check does not
     depend on the hour the test runs at."""
     story = litigation_story
     issued_at = dt.datetime(2026, 9, 1, 17, 30, tzinfo=dt.UTC)
@@ -324,9 +334,10 @@ def test_lawyer_letter_withdrawal_dates_the_letter_in_beijing_time(litigation_st
             at=issued_at,
         )
 
+    story.pay_in_full()
     _document, text = generate(story, K.LAWYER_LETTER_WITHDRAWAL)
 
-    assert "曾于2026年09月02日就" in text
+    assert "曾于2026年9月2日就" in text
 
 
 def test_installment_agreement_lists_the_schedule(litigation_story, make):

@@ -136,7 +136,7 @@ def test_withdrawn_before_any_filing_makes_the_lawyer_letter_withdrawal(story):
     assert made_by(story, Stage.WITHDRAWN) == [K.LAWYER_LETTER_WITHDRAWAL]
     text = document_text(story.document(K.LAWYER_LETTER_WITHDRAWAL))
     assert "撤销律师函通知" in text.splitlines()
-    assert f"您已于{cn_date(story.today)}缴清上述律师函所述欠费" in text
+    assert f"您已于{plain(story.today)}缴清全部欠费" in text
     assert not story.documents(K.LAWSUIT_WITHDRAWAL)
 
 
@@ -150,8 +150,12 @@ def test_withdrawn_after_a_lawsuit_makes_the_withdrawal_application(story):
     text = document_text(story.document(K.LAWSUIT_WITHDRAWAL))
     assert "撤诉申请书" in text.splitlines()
     assert f"请求贵院准许申请人撤回{COURT_CASE_NUMBER}" in text
-    assert f"被告已于{cn_date(story.today)}缴清全部欠费" in text
+    assert f"被告已于{plain(story.today)}缴清全部欠费" in text
     assert not story.documents(K.LAWYER_LETTER_WITHDRAWAL)
+
+
+def plain(day) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _claim(document: LegalDocument) -> Decimal:
@@ -171,14 +175,14 @@ def test_withdrawal_application_halves_the_fee_of_the_claim_filed(story):
     fee = court_fee(claim, procedure="withdrawn")
     assert fee.full > Decimal(50)  # the claim is in the 2.5 % band
     assert (
-        f"本案案件受理费人民币{figures(fee.full)}元，撤诉后应交纳人民币{figures(fee.payable)}元"
+        f"申请人已预交本案案件受理费人民币{figures(fee.full)}元，撤诉后应交纳人民币{figures(fee.payable)}元"
         in text
     )
 
 
-def test_withdrawn_payment_order_states_half_of_the_payment_order_fee(story):
-    """A payment order paid a third of the fee (art. 14); withdrawn, half of that
-    (``court_fee(claim, procedure="payment_order", halved=True)``, as cases.legal_rules says)."""
+def test_withdrawn_payment_order_states_the_payment_order_fee_unhalved(story):
+    """A payment order paid a third of the fee (art. 14); art. 15 halves only the 案件受理费
+    of a lawsuit, so the withdrawal states the third as paid and asks no refund."""
     story.walk_to_litigation(LitigationKind.PAYMENT_ORDER)
     claim = _claim(story.document(K.PAYMENT_ORDER_APPLICATION))
     story.pay_in_full()
@@ -186,10 +190,9 @@ def test_withdrawn_payment_order_states_half_of_the_payment_order_fee(story):
 
     text = document_text(story.document(K.LAWSUIT_WITHDRAWAL))
 
-    fee = court_fee(claim, procedure="payment_order", halved=True)
-    assert (
-        f"本案申请费人民币{figures(fee.full)}元，撤回后应交纳人民币{figures(fee.payable)}元" in text
-    )
+    fee = court_fee(claim, procedure="payment_order")
+    assert f"申请人已交纳本案申请费人民币{figures(fee.payable)}元" in text
+    assert "减半" not in text and "退还" not in text
 
 
 def test_a_withdrawn_payment_order_asks_to_withdraw_the_application_not_a_lawsuit(story):

@@ -99,8 +99,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "lawyer.license_no",
         "company.name",
         "lawyer_letter_date",
-        "paid_on",
-        "reason",
+        "settlement",
     ),
     K.LAWSUIT_WITHDRAWAL: (
         *PARTIES,

@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from cases.models import Adjustment, EvidenceKind, InstallmentPlan, Stage
+from cases.models import Adjustment, Case, EvidenceKind, InstallmentPlan, Stage
 from cases.selectors.ledger import arrears_for_unit, money
 from cases.services.case import CaseForbidden
 from legal_docs.kinds import DocumentKind
@@ -112,6 +112,7 @@ def test_withdrawal_of_a_lawsuit_generates_the_application_to_withdraw(
 ):
     _flows, models, services = _approvals()
     case = desk.case(stage=Stage.LITIGATION, filed=True)
+    Case.objects.filter(pk=case.pk).update(court_case_number="（2026）浙0106民初88号")
     desk.pay_in_full(case, capture=django_capture_on_commit_callbacks)
     request = _request_of(case, models.ApprovalKind.WITHDRAWAL)
 
@@ -120,6 +121,27 @@ def test_withdrawal_of_a_lawsuit_generates_the_application_to_withdraw(
 
     assert desk.stage(case) == Stage.CLOSED
     assert [d.kind for d in _documents(case)] == [DocumentKind.LAWSUIT_WITHDRAWAL]
+
+
+def test_withdrawal_of_a_filed_case_without_the_court_case_number_is_refused(
+    desk, staff, django_capture_on_commit_callbacks
+):
+    """The withdrawal application names the court's case number (案号): neither the request
+    nor the approval goes through while it is not recorded, and the reason says so."""
+    _flows, models, services = _approvals()
+    case = desk.case(stage=Stage.LITIGATION, filed=True)
+    with pytest.raises(ValidationError) as refused:
+        services.withdrawal_request(case, actor=staff.legal, reason="业主已和解")
+    assert "case number" in str(refused.value.message_dict["court_case_number"])
+    assert desk.stage(case) == Stage.LITIGATION
+
+    desk.pay_in_full(case, capture=django_capture_on_commit_callbacks)  # the payment path
+    request = _request_of(case, models.ApprovalKind.WITHDRAWAL)
+    with pytest.raises(ValidationError) as refused:
+        services.approval_decide(request, actor=staff.manager, approve=True)
+    assert "court_case_number" in refused.value.message_dict
+    assert desk.stage(case) == Stage.WITHDRAWAL_PENDING
+    assert _documents(case) == []
 
 
 def test_legal_officer_asks_for_a_withdrawal_and_the_same_process_starts(

@@ -6,6 +6,7 @@ waiver's and the decision's evidence entries; rejecting keeps the case open."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -130,7 +131,9 @@ def test_approving_with_the_waiver_leaves_nothing_due_and_closes_the_case(
     (notice,) = LegalDocument.objects.filter(case=case)
     assert notice.kind == DocumentKind.LAWYER_LETTER_WITHDRAWAL
     text = docx_text(blob_read(notice.sha256))
-    assert "其余人民币108.00元经委托人同意予以减免" in text  # not "缴清全部欠费"
+    # The payment with its date and amount, then the waiver with the day it was approved.
+    assert re.search(r"您已于\d{4}年\d{1,2}月\d{1,2}日缴纳人民币[\d,]+\.\d\d元", text)
+    assert "其余滞纳金人民币108.00元经委托人于2026年6月15日同意予以减免" in text
     assert "缴清全部欠费" not in text
 
 

@@ -539,6 +539,11 @@ class RecordSummonsParams(serializers.Serializer):
     )
 
 
+class CourtAcceptanceParams(serializers.Serializer):
+    accepted_on = serializers.DateField()
+    court_case_number = serializers.CharField(max_length=80)
+
+
 class RecordJudgmentParams(serializers.Serializer):
     kind = serializers.ChoiceField(choices=JudgmentKind.choices)
     effective_on = serializers.DateField()
@@ -563,6 +568,7 @@ TRANSITION_PARAMS: dict[str, type[serializers.Serializer]] = {
     "record_judgment": RecordJudgmentParams,
     "record_payment_order_service": PaymentOrderServiceParams,
     "record_objection": ObjectionParams,
+    "record_court_acceptance": CourtAcceptanceParams,
     "close": CloseParams,
 }
 

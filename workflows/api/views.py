@@ -223,6 +223,7 @@ class CaseTransitionView(APIView):
         description=(
             "Body parameters by step: `file_litigation` kind (payment_order | lawsuit), court, "
             "filed_on, court_case_number; `record_summons` served_on, court_case_number; "
+            "`record_court_acceptance` accepted_on, court_case_number; "
             "`record_payment_order_service` served_on; `record_objection` on; "
             "`record_judgment` kind (judgment | mediation | payment_order_effective), "
             "effective_on, performance_deadline; `close` on. Any step: note, expected_stage "

@@ -264,6 +264,13 @@ class AdvanceForm(forms.Form):
                 required=False,
                 initial=case.court_case_number,
             )
+        elif transition == "record_court_acceptance":
+            self.fields["accepted_on"] = forms.DateField(
+                label=_("Accepted by the court on"), widget=DATE, initial=today
+            )
+            self.fields["court_case_number"] = forms.CharField(
+                label=_("Court case number"), max_length=80, initial=case.court_case_number
+            )
         elif transition == "record_payment_order_service":
             self.fields["served_on"] = forms.DateField(
                 label=_("Payment order served on"),

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Adjustment, Case, EvidenceEntry, EvidenceKind, InstallmentPlan, Stage
-from cases.policy import remainder_text
+from cases.policy import court_case_number_refusal, remainder_text
 from cases.selectors.ledger import arrears_for_unit, money
 from cases.services.case import TransitionRefused, case_lock, case_transition, system_user
 from cases.services.evidence import evidence_append
@@ -117,7 +117,11 @@ def withdrawal_apply(request: ApprovalRequest) -> None:
     have chosen to waive it (``request.waive_remainder``): the remaining principal and late
     fee are waived (``adjustment_record``, requester and manager named, one ``adjustment``
     entry each) before the case moves, so it is paid in full and can close. Without that
-    choice ``ValidationError`` names the remainder and nothing is written."""
+    choice ``ValidationError`` names the remainder and nothing is written; a filed lawsuit or
+    payment order without its court case number is refused the same way."""
+    refusal = court_case_number_refusal(request.case)
+    if refusal:
+        raise ValidationError({"court_case_number": refusal})
     today = _today()
     arrears = arrears_for_unit(request.case.unit, as_of=today)
     waived = {}

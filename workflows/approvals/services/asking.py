@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from cases.models import Case, EvidenceEntry, Installment, InstallmentPlan, Stage
 from cases.models.case import ESCALATION_STAGES, TRANSITIONS
 from cases.permissions import user_may_work_case
+from cases.policy import court_case_number_refusal
 from cases.roles import Role, user_has_role
 from cases.selectors.ledger import arrears_for_unit, late_fee_payable, money
 from cases.services.case import CaseForbidden, case_lock, case_transition, system_user
@@ -68,10 +69,14 @@ def withdrawal_request(case: Case, *, actor, reason: str) -> Case:
     """A legal officer asks to withdraw the lawyer letter or lawsuit: the case moves to
     ``withdrawal_pending`` (its transition evidence entry holds the reason) and, after
     commit, the withdrawal process starts with ``actor`` as the requester — the same path a
-    paid case takes. Raises ``ValidationError`` without a reason, and whatever
+    paid case takes. Raises ``ValidationError`` without a reason, or on a filed lawsuit or
+    payment order whose court case number is not recorded, and whatever
     ``case_transition`` raises (role, stage, guard)."""
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the case should be withdrawn.")})
+    refusal = court_case_number_refusal(case)
+    if refusal:
+        raise ValidationError({"court_case_number": refusal})
     return case_transition(case, "request_withdrawal", actor=actor, note=reason.strip())
 
 
