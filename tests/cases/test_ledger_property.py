@@ -2,9 +2,10 @@
 
 The model below knows only the rules as a collector would state them: a payment goes to
 principal already due, oldest due date first, then to late fees owed (rounded to the cent),
-oldest first, then to principal not yet due, and the rest stays as credit; credit pays a charge when it is issued. A charge's late fee is
-the daily rate times, for each part of its principal, the days that part stayed unpaid after
-the due date plus the grace days. Nothing in it comes from ``cases.selectors``.
+oldest first, then to principal not yet due, and the rest stays as credit; credit pays a
+charge when it is issued. A charge's late fee is the daily rate times, for each part of its
+principal, the days that part stayed unpaid after the due date plus the grace days. Nothing
+in it comes from ``cases.selectors``.
 """
 
 from __future__ import annotations
