@@ -78,6 +78,12 @@ def date_cn(d: dt.date) -> str:
     return f"{d.year}年{d.month:02d}月{d.day:02d}日"
 
 
+def date_cn_plain(d: dt.date) -> str:
+    """``2026年12月4日``: month and day without zero padding, as GB/T 9704 writes dates."""
+    d = _local_date(d)
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
 def month_cn(d: dt.date) -> str:
     """The month of ``d``: ``2026年11月``, zero-padded like ``date_cn`` (``2026年01月``)."""
     d = _local_date(d)

@@ -21,3 +21,9 @@ class DocumentKind(models.TextChoices):
     LAWSUIT_WITHDRAWAL = "lawsuit_withdrawal", _("Application to withdraw a lawsuit (撤诉申请书)")
     INSTALLMENT_AGREEMENT = "installment_agreement", _("Installment agreement (分期付款协议)")
     WAIVER_APPROVAL = "waiver_approval", _("Waiver approval form (减免审批表)")
+    # Filing forms generated with the complaint or application (issue 13).
+    SERVICE_ADDRESS_CONFIRMATION = (
+        "service_address_confirmation",
+        _("Address-for-service confirmation (送达地址确认书)"),
+    )
+    POWER_OF_ATTORNEY = "power_of_attorney", _("Power of attorney (授权委托书)")

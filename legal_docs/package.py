@@ -5,6 +5,8 @@ Contents (paths sorted, fixed timestamps):
 - ``01-<kind>.docx``: the civil complaint 民事起诉状 or the payment-order application
   支付令申请书, per the case's litigation kind — the latest generated one, or a new one when
   the case has none;
+- ``03-service_address_confirmation.docx`` and ``04-power_of_attorney.docx``: the
+  送达地址确认书 and 授权委托书 (latest, or generated when the case has none);
 - ``02-evidence_list.docx``: the evidence list 证据目录 of the chain as it stands — the
   latest one when nothing was recorded after it, else a new one;
 - ``evidence/…``: every file the evidence chain names (contact attachments, delivery
@@ -122,6 +124,16 @@ def _evidence_list(case: Case, *, actor, as_of: dt.date) -> LegalDocument:
     )
 
 
+def _filing_forms(case: Case, *, actor, as_of: dt.date) -> list[LegalDocument]:
+    """The 送达地址确认书 and 授权委托书 filed with the complaint: the latest of each, or a
+    new one when the case has none (``MissingFact`` when the estate lacks what they state)."""
+    return [
+        _latest(case, kind)
+        or legal_doc_generate(kind, unit=case.unit, case=case, actor=actor, as_of=as_of)
+        for kind in (DocumentKind.SERVICE_ADDRESS_CONFIRMATION, DocumentKind.POWER_OF_ATTORNEY)
+    ]
+
+
 def _safe(name: str) -> str:
     """A file name safe in a zip on any system: no directories, no control characters."""
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
@@ -205,12 +217,23 @@ def litigation_package_build(case: Case, *, actor, as_of: dt.date | None = None)
     filing = _filing_document(case, actor=actor, as_of=as_of)
     listing = _evidence_list(case, actor=actor, as_of=as_of)
 
+    forms = _filing_forms(case, actor=actor, as_of=as_of)
     entries = list(EvidenceEntry.objects.filter(case=case).order_by("seq"))
     problem = evidence_status(case)
     seq_of = {}
     for entry in entries:
         for sha in json.loads(entry.body).get("files") or []:
             seq_of.setdefault(sha, entry.seq)
+    forms_planned = [
+        {
+            "path": f"{n:02d}-{form.kind}.docx",
+            "recorded_sha256": form.sha256,
+            "evidence_seq": seq_of.get(form.sha256),
+            "role": "filing_form",
+            "document": form.number,
+        }
+        for n, form in enumerate(forms, start=3)
+    ]
     planned = [
         {
             "path": f"01-{filing.kind}.docx",
@@ -226,7 +249,10 @@ def litigation_package_build(case: Case, *, actor, as_of: dt.date | None = None)
             "role": "evidence_list",
             "document": listing.number,
         },
-        *_evidence_files(case, entries, skip={filing.sha256, listing.sha256}),
+        *forms_planned,
+        *_evidence_files(
+            case, entries, skip={filing.sha256, listing.sha256, *(f.sha256 for f in forms)}
+        ),
     ]
 
     stamp = _zip_time(entries)
