@@ -720,6 +720,7 @@ def filing_form_context(
     if e.accepts_electronic_service and not (e.service_email or mobile):
         _require({"service_email": ("", _("the email for electronic service"))})
     return out | {
+        "lawyer": lawyer,
         "service": {
             "address": address,
             "recipient": recipient,

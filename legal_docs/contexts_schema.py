@@ -285,6 +285,7 @@ SAMPLE_CONTEXTS[K.SERVICE_ADDRESS_CONFIRMATION] = (
     COMMON
     | FILING_FORM
     | {
+        "lawyer": LAWYER,  # named when the lawyer receives service
         "service": {
             "address": "杭州市西湖区翠湖路88号",  # the company's, or the law firm's
             "recipient": "王建国",  # the legal representative, or the lawyer
