@@ -686,6 +686,7 @@ def filing_form_context(
         _require(facts | lawyer_facts)
         special = e.attorney_special_authority
         return out | {
+            "legal_representative_title": e.company_legal_representative_title or "法定代表人",
             "law_firm": firm,
             "lawyer": lawyer,
             "authority": {

@@ -302,6 +302,7 @@ SAMPLE_CONTEXTS[K.POWER_OF_ATTORNEY] = (
     COMMON
     | FILING_FORM
     | {
+        "legal_representative_title": "执行董事",  # 法定代表人 when not recorded
         "law_firm": LAW_FIRM,
         "lawyer": LAWYER,
         "authority": {

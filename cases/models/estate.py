@@ -172,6 +172,13 @@ class Estate(models.Model):
     company_postal_code = models.CharField(
         _("company postal code"), max_length=10, blank=True, db_default=""
     )
+    company_legal_representative_title = models.CharField(
+        _("legal representative's title"),
+        max_length=40,
+        blank=True,
+        db_default="",
+        help_text=_("e.g. 执行董事 or 总经理; empty prints 法定代表人."),
+    )
     service_email = models.EmailField(_("email for electronic service"), blank=True, db_default="")
     accepts_electronic_service = models.BooleanField(
         _("accepts electronic service (电子送达)"),

@@ -1026,6 +1026,15 @@ def _keep_last(paragraph: Paragraph) -> None:
     paragraph.paragraph_format.keep_with_next = True
 
 
+def _cell_lines(t: Template, cell: _Cell, lines: Sequence[str]) -> None:
+    """Justified paragraphs in ``cell`` (its first, empty paragraph takes the first line)."""
+    for i, line in enumerate(lines):
+        paragraph = cell.paragraphs[0] if i == 0 else cell.add_paragraph()
+        paragraph.style = t.doc.styles["Table Text"]
+        paragraph.alignment = JUSTIFY
+        t.run(paragraph, line)
+
+
 def service_address_confirmation() -> Template:
     t = Template("送达地址确认书")
     t.title("送达地址确认书")
@@ -1062,35 +1071,43 @@ def service_address_confirmation() -> Template:
         ],
         **wide,
     )
-    t.heading("告知事项：")
-    t.body(
-        "1. 为便于当事人及时收到人民法院诉讼文书，保证诉讼程序顺利进行，当事人应当如实提供"
-        "确切的送达地址。"
+    notice = t.row(table, ["告知事项", ""], **wide).cells[1]
+    _cell_lines(
+        t,
+        notice,
+        [
+            "1. 为便于当事人及时收到人民法院诉讼文书，保证诉讼程序顺利进行，当事人应当如实"
+            "提供确切的送达地址。",
+            "2. 确认的送达地址适用于一审、二审和执行程序。送达地址需要变更的，应当及时以书面"
+            "方式告知人民法院；未书面变更的，以本确认书确认的地址为送达地址。",
+            "3. 因提供的送达地址不准确、送达地址变更未及时告知人民法院、受送达人本人或者指定的"
+            "代收人拒绝签收，导致诉讼文书未能被受送达人实际接收的，文书退回之日视为送达之日。",
+            "4. 同意电子送达的，人民法院向上述电子邮箱或手机号码发送诉讼文书，以送达信息到达"
+            "受送达人特定系统的日期为送达日期。",
+        ],
     )
-    t.body(
-        "2. 确认的送达地址适用于一审、二审和执行程序。送达地址需要变更的，应当及时以书面"
-        "方式告知人民法院；未书面变更的，以本确认书确认的地址为送达地址。"
-    )
-    t.body(
-        "3. 因提供的送达地址不准确、送达地址变更未及时告知人民法院、受送达人本人或者指定的"
-        "代收人拒绝签收，导致诉讼文书未能被受送达人实际接收的，文书退回之日视为送达之日。"
-    )
-    t.body(
-        "4. 同意电子送达的，人民法院向上述电子邮箱或手机号码发送诉讼文书，以送达信息到达"
-        "受送达人特定系统的日期为送达日期。"
-    )
-    t.heading("受送达人确认：")
-    _keep_last(
-        t.body(
+    # The confirmation and its signature share one row that cannot split across pages.
+    confirm = t.row(table, ["受送达人确认", ""], **wide).cells[1]
+    _cell_lines(
+        t,
+        confirm,
+        [
             "本人（单位）已阅读上述告知事项，确认上列送达地址及电子送达方式真实、有效；人民法院"
-            "按上述地址或方式送达诉讼文书的，即视为送达。送达地址变更时，将及时书面告知贵院。"
+            "按上述地址或方式送达诉讼文书的，即视为送达。送达地址变更时，将及时书面告知贵院。",
+        ],
+    )
+    for i, line in enumerate(
+        (
+            "受送达人：{{ company.name }}（盖章）",
+            "法定代表人：{{ company.legal_representative }}（签字）",
+            "{{ doc_date }}",
         )
-    )
-    t.sign(
-        "受送达人：{{ company.name }}（盖章）",
-        "法定代表人：{{ company.legal_representative }}（签字）",
-        "{{ doc_date }}",
-    )
+    ):
+        paragraph = confirm.add_paragraph(style=t.doc.styles["Table Text"])
+        paragraph.alignment = RIGHT
+        if i == 0:
+            paragraph.paragraph_format.space_before = Pt(BODY_PT)
+        t.run(paragraph, line)
     return t
 
 
@@ -1101,7 +1118,9 @@ def power_of_attorney() -> Template:
     t.line("委托人：{{ company.name }}", bold=True)
     t.line("统一社会信用代码：{{ company.credit_code }}")
     t.line("住所地：{{ company.address }}")
-    t.line("法定代表人：{{ company.legal_representative }}　　职务：法定代表人")
+    t.line(
+        "法定代表人：{{ company.legal_representative }}　　职务：{{ legal_representative_title }}"
+    )
     t.line("受托人：{{ lawyer.name }}", bold=True, space_before=6)
     t.line("工作单位：{{ law_firm.name }}　　职务：律师")
     t.line("律师执业证号：{{ lawyer.license_no }}")

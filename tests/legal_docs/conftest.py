@@ -83,6 +83,7 @@ ESTATE_FIELDS = {
     "lawyer_license_no": "13301200810012345",
     "lawyer_phone": "13900001111",
     "company_postal_code": "311100",
+    "company_legal_representative_title": "执行董事",
     "service_email": "legal@cuihu-wy.example.cn",
     "accepts_electronic_service": True,
     "court_name": COURT,

@@ -73,7 +73,7 @@ def test_the_power_of_attorney_names_principal_agent_case_and_scope(litigation_s
     f = ESTATE_FIELDS
     assert f"委托人：{f['company_name']}" in text
     assert f"统一社会信用代码：{f['company_credit_code']}" in text
-    assert f"法定代表人：{f['company_legal_representative']}　　职务：法定代表人" in text
+    assert f"法定代表人：{f['company_legal_representative']}　　职务：执行董事" in text
     assert f"受托人：{f['lawyer_name']}" in text
     assert f"工作单位：{f['law_firm_name']}" in text
     assert f"律师执业证号：{f['lawyer_license_no']}" in text
