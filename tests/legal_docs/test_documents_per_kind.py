@@ -55,6 +55,7 @@ ITEM_ROWS = (
 )
 WITH_ITEMS = {K.PAYMENT_NOTICE, K.DEMAND_LETTER, K.LAWYER_LETTER, K.CIVIL_COMPLAINT}
 WITH_TOTALS = WITH_ITEMS | {K.INSTALLMENT_AGREEMENT, K.PAYMENT_ORDER_APPLICATION}
+FILING_FORMS = {K.SERVICE_ADDRESS_CONFIRMATION, K.POWER_OF_ATTORNEY}
 CUT_OFF_THREATS = re.compile(r"停水|停电|停气|停暖|断水|断电|断气|停止供")
 
 
@@ -116,14 +117,18 @@ def test_every_kind_renders_from_the_case(litigation_story, make, kind):
     document, text = make(kind)
 
     assert OWNER_NAME in text  # & < > " ' survive the XML round trip
-    assert "3幢-1201" in text
-    assert cn_date(story.today) in text
+    # The filing forms (送达地址确认书, 授权委托书) name the case, not the unit, and write dates
+    # unpadded (2026年12月4日, GB/T 9704); the other kinds still pad.
+    unpadded = kind in FILING_FORMS
+    if not unpadded:
+        assert "3幢-1201" in text
+    today = story.today
+    assert (f"{today.year}年{today.month}月{today.day}日" if unpadded else cn_date(today)) in text
     assert "{{" not in text and "{%" not in text
     # Every full date is written 2026年11月05日, none 2026-11-05 or 2026/11/5.
     assert not re.search(r"\d{4}[-/]\d{1,2}[-/]\d{1,2}", text)
-    assert all(
-        re.fullmatch(r"\d{4}年\d{2}月\d{2}日", d) for d in re.findall(r"\d{4}年\d+月\d+日", text)
-    )
+    date_form = r"\d{4}年[1-9]\d?月[1-9]\d?日" if unpadded else r"\d{4}年\d{2}月\d{2}日"
+    assert all(re.fullmatch(date_form, d) for d in re.findall(r"\d{4}年\d+月\d+日", text))
     assert not CUT_OFF_THREATS.search(text), CUT_OFF_THREATS.search(text)
     # … and it is recorded: its file, template version, context snapshot and evidence entry.
     content = blob_read(document.sha256)
