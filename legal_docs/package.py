@@ -43,7 +43,7 @@ from cases.models.evidence import EvidenceKind
 from cases.services.case import CaseError
 from cases.services.evidence import evidence_status
 from cases.storage import blob_path
-from legal_docs.contexts import litigation_document_kind
+from legal_docs.contexts import MissingFact, litigation_document_kind
 from legal_docs.kinds import DocumentKind
 from legal_docs.models import LegalDocument
 from legal_docs.services import legal_doc_generate
@@ -124,14 +124,21 @@ def _evidence_list(case: Case, *, actor, as_of: dt.date) -> LegalDocument:
     )
 
 
-def _filing_forms(case: Case, *, actor, as_of: dt.date) -> list[LegalDocument]:
+def _filing_forms(case: Case, *, actor, as_of: dt.date) -> tuple[list[LegalDocument], list]:
     """The 送达地址确认书 and 授权委托书 filed with the complaint: the latest of each, or a
-    new one when the case has none (``MissingFact`` when the estate lacks what they state)."""
-    return [
-        _latest(case, kind)
-        or legal_doc_generate(kind, unit=case.unit, case=case, actor=actor, as_of=as_of)
-        for kind in (DocumentKind.SERVICE_ADDRESS_CONFIRMATION, DocumentKind.POWER_OF_ATTORNEY)
-    ]
+    new one when the case has none. One the estate cannot support (``MissingFact``: no
+    lawyer, no company address…) is left out and named, with the reason, in the manifest's
+    ``unavailable``."""
+    forms, unavailable = [], []
+    for kind in (DocumentKind.SERVICE_ADDRESS_CONFIRMATION, DocumentKind.POWER_OF_ATTORNEY):
+        try:
+            forms.append(
+                _latest(case, kind)
+                or legal_doc_generate(kind, unit=case.unit, case=case, actor=actor, as_of=as_of)
+            )
+        except MissingFact as exc:
+            unavailable.append({"kind": str(kind), "reason": "; ".join(exc.messages)})
+    return forms, unavailable
 
 
 def _safe(name: str) -> str:
@@ -215,9 +222,10 @@ def litigation_package_build(case: Case, *, actor, as_of: dt.date | None = None)
             case=case,
         )
     filing = _filing_document(case, actor=actor, as_of=as_of)
+    # the forms before the evidence list, which must be the chain's last entry
+    forms, unavailable = _filing_forms(case, actor=actor, as_of=as_of)
     listing = _evidence_list(case, actor=actor, as_of=as_of)
 
-    forms = _filing_forms(case, actor=actor, as_of=as_of)
     entries = list(EvidenceEntry.objects.filter(case=case).order_by("seq"))
     problem = evidence_status(case)
     seq_of = {}
@@ -282,6 +290,7 @@ def litigation_package_build(case: Case, *, actor, as_of: dt.date | None = None)
         "state_at": timezone.localtime(head.recorded_at).isoformat() if head else None,
         "files": sorted(files, key=lambda f: f["path"]),
         "missing": sorted(missing, key=lambda f: f["path"]),
+        "unavailable": unavailable,
         "chain": {
             "verified": problem is None,
             "entries": len(entries),

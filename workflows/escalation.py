@@ -22,7 +22,8 @@ def documents_for(case: Case, target: str, source: str) -> list[str]:
     if target == Stage.LAWYER_LETTER and source == Stage.DEMAND_LETTER:
         return [K.LAWYER_LETTER]
     if target == Stage.LITIGATION and source == Stage.LAWYER_LETTER:
-        return [litigation_document_kind(case), K.EVIDENCE_LIST, *FILING_FORMS]
+        # the evidence list last: it lists the documents made before it
+        return [litigation_document_kind(case), *FILING_FORMS, K.EVIDENCE_LIST]
     if target == Stage.WITHDRAWN:
         return [K.LAWSUIT_WITHDRAWAL if case.filed_on else K.LAWYER_LETTER_WITHDRAWAL]
     # The 分期付款协议 is generated when the plan is approved (for the owner to sign);
