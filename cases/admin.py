@@ -225,6 +225,10 @@ class EstateAdmin(admin.ModelAdmin):
                 ("law_firm_address", "law_firm_phone"),
                 ("lawyer_name", "lawyer_license_no", "lawyer_phone"),
                 "court_name",
+                ("company_legal_representative_title", "company_postal_code"),
+                "service_email",
+                ("accepts_electronic_service", "service_via_lawyer"),
+                "attorney_special_authority",
             ),
         ),
         (

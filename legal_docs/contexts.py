@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import defaultdict
 from decimal import Decimal
 
@@ -66,6 +67,8 @@ KIND_ABBR = {
     K.LAWSUIT_WITHDRAWAL: "撤诉",
     K.INSTALLMENT_AGREEMENT: "分",
     K.WAIVER_APPROVAL: "减",
+    K.SERVICE_ADDRESS_CONFIRMATION: "送",
+    K.POWER_OF_ATTORNEY: "委",
 }
 KIND_ABBR[K.CALCULATION_TABLE] = "算"
 EVIDENCE_KIND_ZH = {
@@ -556,6 +559,8 @@ def build_context(
             "reason": plan.reason,
             "late_fee_accrues_during_plan": estate.late_fee_accrues_during_plan,
         }
+    elif kind in (K.SERVICE_ADDRESS_CONFIRMATION, K.POWER_OF_ATTORNEY):
+        context |= filing_form_context(kind, unit=unit, case=case, context=context, as_of=as_of)
     elif kind == K.WAIVER_APPROVAL:
         a = adjustment
         if a is None:
@@ -699,5 +704,118 @@ def calculation_table_context(case: Case | None, *, as_of: dt.date) -> dict:
             "total_capital": _capitals(table.total),
             "basis": table.basis,
             "as_of": table.as_of,
+        },
+    }
+
+
+# --- 送达地址确认书 and 授权委托书 (issue 13 part 2) -----------------------------------------
+
+SPECIAL_POWERS = "代为承认、放弃、变更诉讼请求，进行和解，提起反诉或者上诉"
+_MOBILE = re.compile(r"^1\d{10}$")
+
+
+def _require(facts: dict[str, tuple[str, str]]) -> None:
+    """``facts``: field → (value, what it is). A blank one stops generation, naming it."""
+    missing = {field: what for field, (value, what) in facts.items() if not str(value).strip()}
+    if missing:
+        raise MissingFact(
+            {
+                field: _("Not recorded: %(what)s. Record it before generating this document.")
+                % {"what": what}
+                for field, what in missing.items()
+            }
+        )
+
+
+def filing_form_context(
+    kind: str, *, unit: Unit, case: Case | None, context: dict, as_of: dt.date
+) -> dict:
+    """The 送达地址确认书 or 授权委托书 of the company as plaintiff (applicant) in ``case``.
+
+    Service goes to the company's address (``Estate.company_address``) on its legal
+    representative at the office phone, or — when ``Estate.service_via_lawyer`` — to the law
+    firm on the lawyer. The power of attorney gives general authority unless
+    ``Estate.attorney_special_authority`` grants the special powers (民诉法 art. 62).
+    Dates unpadded (2026年12月4日). Raises ``MissingFact`` naming every fact the form
+    needs that the estate does not record (company identity, lawyer, address, court)."""
+    e = unit.estate
+    payment_order = case is not None and case.litigation_kind == LitigationKind.PAYMENT_ORDER
+    facts = {
+        "company_name": (e.company_name, _("the company's name")),
+        "company_credit_code": (e.company_credit_code, _("the company's credit code")),
+        "company_legal_representative": (
+            e.company_legal_representative,
+            _("the company's legal representative"),
+        ),
+        "court_name": (case.court if case and case.court else e.court_name, _("the court")),
+        "owner": (context["owner"]["name"], _("the defendant's name")),
+    }
+    firm, lawyer = _law_firm(unit)
+    lawyer_facts = {
+        "lawyer_name": (e.lawyer_name, _("the lawyer (受托人)")),
+        "law_firm_name": (e.law_firm_name, _("the lawyer's law firm")),
+        "lawyer_license_no": (e.lawyer_license_no, _("the lawyer's licence number")),
+        "lawyer_phone": (e.lawyer_phone, _("the lawyer's phone")),
+    }
+    out = {
+        "court": {"name": facts["court_name"][0]},
+        "procedure": "payment_order" if payment_order else "lawsuit",
+        "role": "申请人" if payment_order else "原告",
+        "cause": (
+            f"申请人{e.company_name}申请向被申请人{context['owner']['name']}发出支付令"
+            if payment_order
+            else f"原告{e.company_name}诉被告{context['owner']['name']}物业服务合同纠纷"
+        ),
+        "doc_date": date_cn_plain(as_of),
+    }
+    if kind == K.POWER_OF_ATTORNEY:
+        _require(facts | lawyer_facts)
+        special = e.attorney_special_authority
+        return out | {
+            "legal_representative_title": e.company_legal_representative_title or "法定代表人",
+            "law_firm": firm,
+            "lawyer": lawyer,
+            "authority": {
+                "special": special,
+                "label": "特别授权" if special else "一般授权",
+                "powers": SPECIAL_POWERS if special else "",
+            },
+            "term": "自本委托书签署之日起至"
+            + ("本案督促程序终结之日止" if payment_order else "本案一审程序终结之日止"),
+        }
+    if e.service_via_lawyer:
+        _require(
+            facts
+            | lawyer_facts
+            | {"law_firm_address": (e.law_firm_address, _("the law firm's address"))}
+        )
+        address, recipient, phone = e.law_firm_address, e.lawyer_name, e.lawyer_phone
+    else:
+        _require(
+            facts
+            | {
+                "company_address": (e.company_address, _("the company's address")),
+                "office_phone": (e.office_phone, _("the company's phone")),
+            }
+        )
+        address, recipient, phone = (
+            e.company_address,
+            e.company_legal_representative,
+            e.office_phone,
+        )
+    mobile = phone if _MOBILE.match(phone) else ""
+    if e.accepts_electronic_service and not (e.service_email or mobile):
+        _require({"service_email": ("", _("the email for electronic service"))})
+    return out | {
+        "lawyer": lawyer,
+        "service": {
+            "address": address,
+            "recipient": recipient,
+            "phone": phone,
+            "postal_code": e.company_postal_code if not e.service_via_lawyer else "",
+            "via_lawyer": e.service_via_lawyer,
+            "electronic": e.accepts_electronic_service,
+            "email": e.service_email if e.accepts_electronic_service else "",
+            "mobile": mobile if e.accepts_electronic_service else "",
         },
     }

@@ -343,6 +343,48 @@ SAMPLE_CONTEXTS[K.CALCULATION_TABLE] = COMMON | {
 }
 
 
+# 送达地址确认书 and 授权委托书 (issue 13): dates unpadded.
+FILING_FORM = {
+    "court": COURT,
+    "procedure": "lawsuit",  # or "payment_order": 申请人/被申请人, 申请支付令
+    "role": "原告",  # or "申请人"
+    "cause": '原告翠湖物业服务有限公司诉被告张三 & 李四 <联名> "业主"物业服务合同纠纷',
+    "doc_date": "2026年12月4日",
+}
+SAMPLE_CONTEXTS[K.SERVICE_ADDRESS_CONFIRMATION] = (
+    COMMON
+    | FILING_FORM
+    | {
+        "lawyer": LAWYER,  # named when the lawyer receives service
+        "service": {
+            "address": "杭州市西湖区翠湖路88号",  # the company's, or the law firm's
+            "recipient": "王建国",  # the legal representative, or the lawyer
+            "phone": "0571-88886667",
+            "postal_code": "310012",  # "" when not recorded
+            "via_lawyer": False,
+            "electronic": True,  # accepts 电子送达
+            "email": "legal@example.cn",
+            "mobile": "",  # the recipient's mobile for SMS service, when it is one
+        },
+    }
+)
+SAMPLE_CONTEXTS[K.POWER_OF_ATTORNEY] = (
+    COMMON
+    | FILING_FORM
+    | {
+        "legal_representative_title": "执行董事",  # 法定代表人 when not recorded
+        "law_firm": LAW_FIRM,
+        "lawyer": LAWYER,
+        "authority": {
+            "special": True,
+            "label": "特别授权",  # or "一般授权"
+            "powers": "代为承认、放弃、变更诉讼请求，进行和解，提起反诉或者上诉",  # "" if general
+        },
+        "term": "自本委托书签署之日起至本案一审程序终结之日止",
+    }
+)
+
+
 def sample_context(kind: str) -> dict:
     """A deep copy of the documented sample context of ``kind``."""
     return copy.deepcopy(SAMPLE_CONTEXTS[kind])

@@ -79,7 +79,7 @@ def date_cn(d: dt.date) -> str:
 
 
 def date_cn_plain(d: dt.date) -> str:
-    """``2026年12月4日``, without zero padding (GB/T 9704); used by the withdrawal documents."""
+    """``2026年12月4日``: month and day without zero padding, as GB/T 9704 writes dates."""
     d = _local_date(d)
     return f"{d.year}年{d.month}月{d.day}日"
 

@@ -26,3 +26,9 @@ class DocumentKind(models.TextChoices):
         "calculation_table",
         _("Arrears and late-fee calculation table (欠费明细及滞纳金计算表)"),
     )
+    # Filing forms generated with the complaint or application (issue 13).
+    SERVICE_ADDRESS_CONFIRMATION = (
+        "service_address_confirmation",
+        _("Address-for-service confirmation (送达地址确认书)"),
+    )
+    POWER_OF_ATTORNEY = "power_of_attorney", _("Power of attorney (授权委托书)")

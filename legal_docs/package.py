@@ -5,6 +5,8 @@ Contents (paths sorted, fixed timestamps):
 - ``01-<kind>.docx``: the civil complaint 民事起诉状 or the payment-order application
   支付令申请书, per the case's litigation kind — the latest generated one, or a new one when
   the case has none;
+- ``04-service_address_confirmation.docx`` and ``05-power_of_attorney.docx``: the
+  送达地址确认书 and 授权委托书 (latest, or generated when the case has none);
 - ``02-evidence_list.docx``: the evidence list 证据目录 of the chain as it stands — the
   latest one when nothing was recorded after it, else a new one;
 - ``03-calculation_table.docx``: the 欠费明细及滞纳金计算表 of the claim on the package's
@@ -47,7 +49,7 @@ from cases.services.case import CaseError
 from cases.services.evidence import evidence_status
 from cases.storage import blob_path
 from legal_docs.calculation_table import calculation_table_xlsx
-from legal_docs.contexts import calculation_table_context, litigation_document_kind
+from legal_docs.contexts import MissingFact, calculation_table_context, litigation_document_kind
 from legal_docs.kinds import DocumentKind
 from legal_docs.models import LegalDocument
 from legal_docs.services import legal_doc_generate
@@ -141,6 +143,23 @@ def _calculation_document(case: Case, *, actor, as_of: dt.date) -> LegalDocument
     return legal_doc_generate(
         DocumentKind.CALCULATION_TABLE, unit=case.unit, case=case, actor=actor, as_of=as_of
     )
+
+
+def _filing_forms(case: Case, *, actor, as_of: dt.date) -> tuple[list[LegalDocument], list]:
+    """The 送达地址确认书 and 授权委托书 filed with the complaint: the latest of each, or a
+    new one when the case has none. One the estate cannot support (``MissingFact``: no
+    lawyer, no company address…) is left out and named, with the reason, in the manifest's
+    ``unavailable``."""
+    forms, unavailable = [], []
+    for kind in (DocumentKind.SERVICE_ADDRESS_CONFIRMATION, DocumentKind.POWER_OF_ATTORNEY):
+        try:
+            forms.append(
+                _latest(case, kind)
+                or legal_doc_generate(kind, unit=case.unit, case=case, actor=actor, as_of=as_of)
+            )
+        except MissingFact as exc:
+            unavailable.append({"kind": str(kind), "reason": "; ".join(exc.messages)})
+    return forms, unavailable
 
 
 def _safe(name: str) -> str:
@@ -245,6 +264,8 @@ def litigation_package_build(case: Case, *, actor, as_of: dt.date | None = None)
         )
     filing = _filing_document(case, actor=actor, as_of=as_of)
     calculation = _calculation_document(case, actor=actor, as_of=as_of)
+    # the forms before the evidence list, which must be the chain's last entry
+    forms, unavailable = _filing_forms(case, actor=actor, as_of=as_of)
     listing = _evidence_list(case, actor=actor, as_of=as_of)
 
     entries = list(EvidenceEntry.objects.filter(case=case).order_by("seq"))
@@ -253,6 +274,16 @@ def litigation_package_build(case: Case, *, actor, as_of: dt.date | None = None)
     for entry in entries:
         for sha in json.loads(entry.body).get("files") or []:
             seq_of.setdefault(sha, entry.seq)
+    forms_planned = [
+        {
+            "path": f"{n:02d}-{form.kind}.docx",
+            "recorded_sha256": form.sha256,
+            "evidence_seq": seq_of.get(form.sha256),
+            "role": "filing_form",
+            "document": form.number,
+        }
+        for n, form in enumerate(forms, start=4)
+    ]
     planned = [
         {
             "path": f"01-{filing.kind}.docx",
@@ -275,7 +306,12 @@ def litigation_package_build(case: Case, *, actor, as_of: dt.date | None = None)
             "role": "calculation_table",
             "document": calculation.number,
         },
-        *_evidence_files(case, entries, skip={filing.sha256, listing.sha256, calculation.sha256}),
+        *forms_planned,
+        *_evidence_files(
+            case,
+            entries,
+            skip={filing.sha256, listing.sha256, calculation.sha256, *(f.sha256 for f in forms)},
+        ),
     ]
 
     stamp = _zip_time(entries)
@@ -306,6 +342,7 @@ def litigation_package_build(case: Case, *, actor, as_of: dt.date | None = None)
         "state_at": timezone.localtime(head.recorded_at).isoformat() if head else None,
         "files": sorted(files, key=lambda f: f["path"]),
         "missing": sorted(missing, key=lambda f: f["path"]),
+        "unavailable": unavailable,
         "chain": {
             "verified": problem is None,
             "entries": len(entries),

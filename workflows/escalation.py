@@ -10,6 +10,10 @@ from cases.models import Case, Stage
 from legal_docs.contexts import litigation_document_kind
 from legal_docs.kinds import DocumentKind as K
 
+# Generated with the complaint or application: the company's 送达地址确认书 and the lawyer's
+# 授权委托书.
+FILING_FORMS = (K.SERVICE_ADDRESS_CONFIRMATION, K.POWER_OF_ATTORNEY)
+
 
 def documents_for(case: Case, target: str, source: str) -> list[str]:
     """The document kinds that entering ``target`` (from ``source``) generates."""
@@ -18,7 +22,8 @@ def documents_for(case: Case, target: str, source: str) -> list[str]:
     if target == Stage.LAWYER_LETTER and source == Stage.DEMAND_LETTER:
         return [K.LAWYER_LETTER]
     if target == Stage.LITIGATION and source == Stage.LAWYER_LETTER:
-        return [litigation_document_kind(case), K.EVIDENCE_LIST]
+        # the evidence list last: it lists the documents made before it
+        return [litigation_document_kind(case), *FILING_FORMS, K.EVIDENCE_LIST]
     if target == Stage.WITHDRAWN:
         return [K.LAWSUIT_WITHDRAWAL if case.filed_on else K.LAWYER_LETTER_WITHDRAWAL]
     # The 分期付款协议 is generated when the plan is approved (for the owner to sign);

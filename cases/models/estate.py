@@ -168,6 +168,45 @@ class Estate(models.Model):
             "collecting the maintenance fund; otherwise claims leave it out."
         ),
     )
+    # 送达地址确认书 and 授权委托书 (issue 13): what the filing forms state for the company.
+    company_postal_code = models.CharField(
+        _("company postal code"), max_length=10, blank=True, db_default=""
+    )
+    company_legal_representative_title = models.CharField(
+        _("legal representative's title"),
+        max_length=40,
+        blank=True,
+        db_default="",
+        help_text=_("e.g. 执行董事 or 总经理; empty prints 法定代表人."),
+    )
+    service_email = models.EmailField(_("email for electronic service"), blank=True, db_default="")
+    accepts_electronic_service = models.BooleanField(
+        _("accepts electronic service (电子送达)"),
+        default=False,
+        db_default=False,
+        help_text=_(
+            "On: the address-for-service confirmation accepts service by email and SMS at the "
+            "service email and the recipient's mobile phone."
+        ),
+    )
+    service_via_lawyer = models.BooleanField(
+        _("the lawyer receives service"),
+        default=False,
+        db_default=False,
+        help_text=_(
+            "On: court documents are served at the law firm on the lawyer; off: at the "
+            "company's address on its legal representative."
+        ),
+    )
+    attorney_special_authority = models.BooleanField(
+        _("the lawyer holds special authority (特别授权)"),
+        default=False,
+        db_default=False,
+        help_text=_(
+            "On: the power of attorney lets the lawyer admit, waive or change claims, settle, "
+            "counterclaim and appeal; off: general authority (一般授权)."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

@@ -1114,6 +1114,133 @@ def calculation_table() -> Template:
     t.para("{{ m }}", "Normal", size=SMALL_PT, keep_with_next=True)
     t.tag("{%p endfor %}")
     t.sign("{{ company.name }}（盖章）", "{{ table_date }}")
+
+
+# --- 送达地址确认书 and 授权委托书 (issue 13) ----------------------------------------------
+
+
+def _keep_last(paragraph: Paragraph) -> None:
+    """The paragraph before a signature block stays on its page (with Doc Sign's own
+    keep-with-next, the block never stands alone)."""
+    paragraph.paragraph_format.keep_with_next = True
+
+
+def _cell_lines(t: Template, cell: _Cell, lines: Sequence[str]) -> None:
+    """Justified paragraphs in ``cell`` (its first, empty paragraph takes the first line)."""
+    for i, line in enumerate(lines):
+        paragraph = cell.paragraphs[0] if i == 0 else cell.add_paragraph()
+        paragraph.style = t.doc.styles["Table Text"]
+        paragraph.alignment = JUSTIFY
+        t.run(paragraph, line)
+
+
+def service_address_confirmation() -> Template:
+    t = Template("送达地址确认书")
+    t.title("送达地址确认书")
+    t.para("{{ doc_number }}", "Normal", align=RIGHT)
+    table = t.table([3.6, 12.4])
+    wide = {"aligns": [CENTER, LEFT], "bold_cols": (0,), "height_cm": 0.9}
+    t.row(table, ["案由", "{{ cause }}"], **wide)
+    t.row(table, ["受送达人", "{{ company.name }}（{{ role }}）"], **wide)
+    t.row(table, ["统一社会信用代码", "{{ company.credit_code }}"], **wide)
+    t.row(table, ["法定代表人", "{{ company.legal_representative }}"], **wide)
+    t.row(
+        table,
+        [
+            "送达地址",
+            "{{ service.address }}{% if service.via_lawyer %}（委托诉讼代理人"
+            "{{ lawyer.name }}所在律师事务所）{% endif %}",
+        ],
+        **wide,
+    )
+    t.row(table, ["收件人", "{{ service.recipient }}"], **wide)
+    t.row(table, ["联系电话", "{{ service.phone }}"], **wide)
+    t.row(
+        table,
+        ["邮政编码", "{% if service.postal_code %}{{ service.postal_code }}{% else %}—{% endif %}"],
+        **wide,
+    )
+    t.row(
+        table,
+        [
+            "是否接受电子送达",
+            "{% if service.electronic %}是。电子邮箱：{% if service.email %}{{ service.email }}"
+            "{% else %}—{% endif %}；手机号码（短信）：{% if service.mobile %}{{ service.mobile }}"
+            "{% else %}—{% endif %}{% else %}否{% endif %}",
+        ],
+        **wide,
+    )
+    notice = t.row(table, ["告知事项", ""], **wide).cells[1]
+    _cell_lines(
+        t,
+        notice,
+        [
+            "1. 为便于当事人及时收到人民法院诉讼文书，保证诉讼程序顺利进行，当事人应当如实"
+            "提供确切的送达地址。",
+            "2. 确认的送达地址适用于一审、二审和执行程序。送达地址需要变更的，应当及时以书面"
+            "方式告知人民法院；未书面变更的，以本确认书确认的地址为送达地址。",
+            "3. 因提供的送达地址不准确、送达地址变更未及时告知人民法院、受送达人本人或者指定的"
+            "代收人拒绝签收，导致诉讼文书未能被受送达人实际接收的，文书退回之日视为送达之日。",
+            "4. 同意电子送达的，人民法院向上述电子邮箱或手机号码发送诉讼文书，以送达信息到达"
+            "受送达人特定系统的日期为送达日期。",
+        ],
+    )
+    # The confirmation and its signature share one row that cannot split across pages.
+    confirm = t.row(table, ["受送达人确认", ""], **wide).cells[1]
+    _cell_lines(
+        t,
+        confirm,
+        [
+            "本人（单位）已阅读上述告知事项，确认上列送达地址及电子送达方式真实、有效；人民法院"
+            "按上述地址或方式送达诉讼文书的，即视为送达。送达地址变更时，将及时书面告知贵院。",
+        ],
+    )
+    for i, line in enumerate(
+        (
+            "受送达人：{{ company.name }}（盖章）",
+            "法定代表人：{{ company.legal_representative }}（签字）",
+            "{{ doc_date }}",
+        )
+    ):
+        paragraph = confirm.add_paragraph(style=t.doc.styles["Table Text"])
+        paragraph.alignment = RIGHT
+        if i == 0:
+            paragraph.paragraph_format.space_before = Pt(BODY_PT)
+        t.run(paragraph, line)
+    return t
+
+
+def power_of_attorney() -> Template:
+    t = Template("授权委托书")
+    t.title("授权委托书")
+    t.para("{{ doc_number }}", "Normal", align=RIGHT)
+    t.line("委托人：{{ company.name }}", bold=True)
+    t.line("统一社会信用代码：{{ company.credit_code }}")
+    t.line("住所地：{{ company.address }}")
+    t.line(
+        "法定代表人：{{ company.legal_representative }}　　职务：{{ legal_representative_title }}"
+    )
+    t.line("受托人：{{ lawyer.name }}", bold=True, space_before=6)
+    t.line("工作单位：{{ law_firm.name }}　　职务：律师")
+    t.line("律师执业证号：{{ lawyer.license_no }}")
+    t.line("联系电话：{{ lawyer.phone }}")
+    t.body(
+        "现委托上列受托人在{{ court.name }}审理的{{ cause }}一案中，作为委托人的"
+        "{% if procedure == 'payment_order' %}代理人{% else %}委托诉讼代理人{% endif %}。"
+    )
+    t.body(
+        "代理权限：{{ authority.label }}。{% if authority.special %}受托人有权代为起诉、应诉，"
+        "代为提交、签收诉讼文书，参加庭审，举证、质证、辩论，{{ authority.powers }}。"
+        "{% else %}受托人有权代为起诉、应诉，代为提交、签收诉讼文书，参加庭审，举证、质证、"
+        "辩论；无权代为承认、放弃、变更诉讼请求，进行和解，提起反诉或者上诉。{% endif %}"
+    )
+    _keep_last(t.body("委托期限：{{ term }}。"))
+    t.sign(
+        "委托人：{{ company.name }}（盖章）",
+        "法定代表人：{{ company.legal_representative }}（签字）",
+        "受托人：{{ lawyer.name }}（签字）",
+        "{{ doc_date }}",
+    )
     return t
 
 
@@ -1128,6 +1255,8 @@ BUILDERS: dict[str, Callable[[], Template]] = {
     K.LAWSUIT_WITHDRAWAL: lawsuit_withdrawal,
     K.INSTALLMENT_AGREEMENT: installment_agreement,
     K.WAIVER_APPROVAL: waiver_approval,
+    K.SERVICE_ADDRESS_CONFIRMATION: service_address_confirmation,
+    K.POWER_OF_ATTORNEY: power_of_attorney,
 }
 BUILDERS[K.CALCULATION_TABLE] = calculation_table
 

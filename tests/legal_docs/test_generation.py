@@ -112,7 +112,13 @@ def test_entering_litigation_makes_the_filing_and_the_evidence_list(
 ):
     story.walk_to_litigation(litigation)
 
-    assert made_by(story, Stage.LITIGATION) == kinds
+    # with the filing: the 送达地址确认书 and 授权委托书 (tests/legal_docs/test_filing_forms.py)
+    assert made_by(story, Stage.LITIGATION) == [
+        kinds[0],
+        K.SERVICE_ADDRESS_CONFIRMATION,
+        K.POWER_OF_ATTORNEY,
+        kinds[1],
+    ]
     filing, evidence_list = (story.document(kind) for kind in kinds)
     assert title in document_text(filing).splitlines()
     listed = document_text(evidence_list)

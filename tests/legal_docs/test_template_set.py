@@ -137,6 +137,29 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "waiver.approved_on",
     ),
 }
+FILING_FORM = ("doc_date", "doc_number", "cause", "company.name", "company.credit_code")
+EXPECTED[K.SERVICE_ADDRESS_CONFIRMATION] = (
+    *FILING_FORM,
+    "company.legal_representative",
+    "service.address",
+    "service.recipient",
+    "service.phone",
+    "service.postal_code",
+    "service.email",
+)
+EXPECTED[K.POWER_OF_ATTORNEY] = (
+    *FILING_FORM,
+    "company.address",
+    "legal_representative_title",
+    "lawyer.name",
+    "lawyer.license_no",
+    "lawyer.phone",
+    "law_firm.name",
+    "court.name",
+    "authority.label",
+    "authority.powers",
+    "term",
+)
 # Phrases built from the context that prove the wording around a value, not just the value.
 PHRASES: dict[str, tuple[str, ...]] = {
     K.PAYMENT_NOTICE: (
@@ -153,6 +176,12 @@ PHRASES: dict[str, tuple[str, ...]] = {
     K.INSTALLMENT_AGREEMENT: ("甲方", "乙方", "逾期超过{default_days}日", "第{schedule[2][no]}期"),
     K.WAIVER_APPROVAL: ("审批",),
 }
+PHRASES[K.SERVICE_ADDRESS_CONFIRMATION] = ("是否接受电子送达", "即视为送达", "（盖章）")
+PHRASES[K.POWER_OF_ATTORNEY] = (
+    "受托人：{lawyer[name]}",
+    "代理权限：{authority[label]}",
+    "（盖章）",
+)
 # Documents that go to the owner must not threaten to cut utilities (Civil Code art. 944).
 NO_UTILITY_THREATS = (K.PAYMENT_NOTICE, K.DEMAND_LETTER, K.LAWYER_LETTER)
 THREAT_WORDS = ("停水", "停电", "停气", "暂停", "停止供", "断水", "断电", "停暖")
