@@ -1114,6 +1114,7 @@ def calculation_table() -> Template:
     t.para("{{ m }}", "Normal", size=SMALL_PT, keep_with_next=True)
     t.tag("{%p endfor %}")
     t.sign("{{ company.name }}（盖章）", "{{ table_date }}")
+    return t
 
 
 # --- 送达地址确认书 and 授权委托书 (issue 13) ----------------------------------------------
