@@ -168,14 +168,14 @@ def test_the_package_holds_both_forms_and_is_byte_identical_twice(litigation_sto
     second = litigation_package_build(story.fresh(), actor=story.legal, as_of=story.today)
     assert first.zip_bytes == second.zip_bytes
     names = zipfile.ZipFile(io.BytesIO(first.zip_bytes)).namelist()
-    assert "03-service_address_confirmation.docx" in names
-    assert "04-power_of_attorney.docx" in names
+    assert "04-service_address_confirmation.docx" in names
+    assert "05-power_of_attorney.docx" in names
     roles = {f["path"]: f["role"] for f in first.manifest["files"]}
-    assert roles["04-power_of_attorney.docx"] == "filing_form"
+    assert roles["05-power_of_attorney.docx"] == "filing_form"
     # not packed a second time among the evidence files
     poa = story.document(K.POWER_OF_ATTORNEY).sha256
     assert [f["path"] for f in first.manifest["files"] if f["recorded_sha256"] == poa] == [
-        "04-power_of_attorney.docx"
+        "05-power_of_attorney.docx"
     ]
 
 
