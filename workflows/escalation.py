@@ -6,6 +6,8 @@ twice."""
 
 from __future__ import annotations
 
+import logging
+
 from cases.models import Case, Stage
 from legal_docs.contexts import litigation_document_kind
 from legal_docs.kinds import DocumentKind as K
@@ -13,6 +15,8 @@ from legal_docs.kinds import DocumentKind as K
 # Generated with the complaint or application: the company's 送达地址确认书 and the lawyer's
 # 授权委托书.
 FILING_FORMS = (K.SERVICE_ADDRESS_CONFIRMATION, K.POWER_OF_ATTORNEY)
+
+logger = logging.getLogger(__name__)
 
 
 def documents_for(case: Case, target: str, source: str) -> list[str]:
@@ -38,4 +42,9 @@ def on_stage_changed(
 
     case = Case.objects.select_related("unit").get(pk=case_id)
     for kind in documents_for(case, target, source):
-        generate_document.delay(case_id, evidence_id, kind, actor_id)
+        # each document on its own: one the record cannot support yet (a form whose facts are
+        # missing) must not keep the others from being made (eager mode raises here)
+        try:
+            generate_document.delay(case_id, evidence_id, kind, actor_id)
+        except Exception:
+            logger.exception("case %s: the %s of %s was not generated", case_id, kind, target)
