@@ -57,5 +57,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/",
     "ENUM_NAME_OVERRIDES": {
         "StageEnum": "cases.models.case.Stage",
+        "ChannelEnum": "cases.models.contact.Channel",
+        "PaymentMethodEnum": "cases.models.ledger.Payment.Method",
     },
 }
